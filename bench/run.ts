@@ -1,0 +1,86 @@
+/**
+ * Runs the benchmark modules and prints their figures.
+ *
+ *   npx tsx bench/run.ts [--quick] [--json] [--only <substring>]
+ *
+ * --quick   shorter runs (about 10x fewer iterations), for smoke tests
+ * --json    print a JSON array of results instead of a table
+ * --only s  run only the modules whose name contains s
+ */
+import { cpus } from 'node:os';
+import { engineBench } from './engine.bench.js';
+import type { BenchModule, BenchResult } from './types.js';
+
+// ---- Benchmark modules: append new modules to this array. ----
+const MODULES: BenchModule[] = [engineBench];
+// ---- End of benchmark modules. ----
+
+interface Options {
+  quick: boolean;
+  json: boolean;
+  only: string | undefined;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const opts: Options = { quick: false, json: false, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--json') opts.json = true;
+    else if (a === '--only') {
+      const v = argv[++i];
+      if (v === undefined) usage('--only needs a substring');
+      opts.only = v;
+    } else if (a?.startsWith('--only=')) opts.only = a.slice('--only='.length);
+    else usage(`unknown argument ${a}`);
+  }
+  return opts;
+}
+
+function usage(problem: string): never {
+  process.stderr.write(`bench: ${problem}\nusage: bench/run.ts [--quick] [--json] [--only <substring>]\n`);
+  process.exit(2);
+}
+
+function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const abs = Math.abs(v);
+  if (abs !== 0 && abs < 0.01) return v.toExponential(3);
+  return v.toFixed(abs >= 1000 ? 0 : 3);
+}
+
+function table(rows: readonly BenchResult[]): string {
+  const cells = rows.map((r) => [r.name, formatValue(r.value), r.unit, r.detail ?? '']);
+  const header = ['name', 'value', 'unit', 'detail'];
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const only = opts.only;
+  const selected = only === undefined ? MODULES : MODULES.filter((m) => m.name.includes(only));
+  if (selected.length === 0) usage(`no benchmark module matches "${only}"`);
+
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const results: BenchResult[] = [];
+  if (!opts.json) {
+    process.stdout.write(`# node ${process.version}, ${cpu}${opts.quick ? ', quick' : ''}\n`);
+  }
+  for (const m of selected) {
+    results.push(...(await m.run({ quick: opts.quick })));
+  }
+  if (opts.json) {
+    const doc = results.map((r) => ({ ...r, node: process.version, cpu, quick: opts.quick }));
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${table(results)}\n`);
+  }
+}
+
+await main();

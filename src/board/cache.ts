@@ -1,0 +1,173 @@
+import type { CoherenceLog } from './coherence.js';
+import { COHERENCE_CPU_READ_STALE, COHERENCE_DIRTY_OVER_DMA, COHERENCE_DMA_READ_DIRTY } from './coherence.js';
+import type { Region } from './memory.js';
+
+export const CACHE_LINE = 64;
+const LINE_SHIFT = 6;
+
+const INVALID = 0;
+const CLEAN = 1;
+const DIRTY = 2;
+
+/**
+ * Write-back data cache over one DMA-capable region. CPUs of the board are coherent
+ * with each other (one cache model per region suffices); DMA is not coherent with
+ * any of them, which is the whole reason sDDF's virtualisers clean and invalidate.
+ *
+ * Simplification, chosen for determinism: lines are never evicted for capacity, so a
+ * missing clean always leaves the device reading old bytes and a missing invalidate
+ * always leaves the CPU reading old bytes. Real hardware would sometimes hide the
+ * bug by evicting; the simulator never does.
+ *
+ * Per line we keep: state (invalid / clean / dirty) and whether DRAM was written by a
+ * device after the line was filled (`stale`): a CPU hit on such a line returns the
+ * old cached bytes and is recorded in the coherence log.
+ */
+export class RegionCache {
+  readonly region: Region;
+  /** The cached copy of every line (only meaningful where state != INVALID). */
+  readonly data: Uint8Array;
+  readonly state: Uint8Array;
+  readonly stale: Uint8Array;
+  log: CoherenceLog | null = null;
+
+  constructor(region: Region) {
+    this.region = region;
+    this.data = new Uint8Array(region.size);
+    const lines = Math.ceil(region.size / CACHE_LINE);
+    this.state = new Uint8Array(lines);
+    this.stale = new Uint8Array(lines);
+  }
+
+  private fill(line: number): void {
+    const off = line << LINE_SHIFT;
+    this.data.set(this.region.bytes.subarray(off, off + CACHE_LINE), off);
+    this.state[line] = CLEAN;
+    this.stale[line] = 0;
+  }
+
+  /** CPU load of `len` bytes at region offset `off` into dst. */
+  cpuRead(off: number, dst: Uint8Array, dstOff: number, len: number, who: string): void {
+    if (len <= 0) return;
+    const first = off >>> LINE_SHIFT;
+    const last = (off + len - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) {
+      if (this.state[l] === INVALID) this.fill(l);
+      else if (this.stale[l] === 1 && this.log !== null)
+        this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
+    }
+    dst.set(this.data.subarray(off, off + len), dstOff);
+  }
+
+  /** CPU load of a little-endian integer of `width` bytes. */
+  cpuReadInt(off: number, width: number, who: string): number {
+    const l = off >>> LINE_SHIFT;
+    if (this.state[l] === INVALID) this.fill(l);
+    else if (this.stale[l] === 1 && this.log !== null)
+      this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
+    const d = this.data;
+    if (width === 1) return d[off]!;
+    if (width === 2) return d[off]! | (d[off + 1]! << 8);
+    return (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
+  }
+
+  /** CPU store (write-allocate): the bytes stay in the cache until cleaned. */
+  cpuWrite(off: number, src: Uint8Array, srcOff: number, len: number): void {
+    if (len <= 0) return;
+    const first = off >>> LINE_SHIFT;
+    const last = (off + len - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) {
+      if (this.state[l] === INVALID) this.fill(l);
+      this.state[l] = DIRTY;
+    }
+    this.data.set(src.subarray(srcOff, srcOff + len), off);
+  }
+
+  cpuWriteInt(off: number, width: number, value: number): void {
+    const first = off >>> LINE_SHIFT;
+    const last = (off + width - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) {
+      if (this.state[l] === INVALID) this.fill(l);
+      this.state[l] = DIRTY;
+    }
+    const d = this.data;
+    d[off] = value & 0xff;
+    if (width >= 2) d[off + 1] = (value >>> 8) & 0xff;
+    if (width === 4) {
+      d[off + 2] = (value >>> 16) & 0xff;
+      d[off + 3] = (value >>> 24) & 0xff;
+    }
+  }
+
+  /** dc cvac over [off, off+len): write dirty lines back. Returns lines touched. */
+  clean(off: number, len: number): number {
+    if (len <= 0) return 0;
+    const first = off >>> LINE_SHIFT;
+    const last = (off + len - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) if (this.state[l] === DIRTY) this.writeBack(l);
+    return last - first + 1;
+  }
+
+  /** dc ivac: drop lines, discarding dirty data (that is what invalidate means). */
+  invalidate(off: number, len: number): number {
+    if (len <= 0) return 0;
+    const first = off >>> LINE_SHIFT;
+    const last = (off + len - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) {
+      this.state[l] = INVALID;
+      this.stale[l] = 0;
+    }
+    return last - first + 1;
+  }
+
+  /** dc civac: write back dirty lines, then drop them. */
+  cleanInvalidate(off: number, len: number): number {
+    if (len <= 0) return 0;
+    const first = off >>> LINE_SHIFT;
+    const last = (off + len - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) {
+      if (this.state[l] === DIRTY) this.writeBack(l);
+      this.state[l] = INVALID;
+      this.stale[l] = 0;
+    }
+    return last - first + 1;
+  }
+
+  /** A device read of DRAM: a dirty line means the device sees older bytes than the CPU wrote. */
+  dmaRead(off: number, len: number, who: string): void {
+    if (len <= 0 || this.log === null) return;
+    const first = off >>> LINE_SHIFT;
+    const last = (off + len - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) {
+      if (this.state[l] === DIRTY) this.log.record(COHERENCE_DMA_READ_DIRTY, who, this.region.name, l);
+    }
+  }
+
+  /** A device wrote DRAM: any cached copy is now stale. */
+  dmaWrite(off: number, len: number, who: string): void {
+    if (len <= 0) return;
+    const first = off >>> LINE_SHIFT;
+    const last = (off + len - 1) >>> LINE_SHIFT;
+    for (let l = first; l <= last; l++) {
+      const s = this.state[l];
+      if (s === INVALID) continue;
+      this.stale[l] = 1;
+      // A later write-back of this line would clobber what the device just wrote.
+      if (s === DIRTY && this.log !== null)
+        this.log.record(COHERENCE_DIRTY_OVER_DMA, who, this.region.name, l);
+    }
+  }
+
+  private writeBack(l: number): void {
+    const off = l << LINE_SHIFT;
+    this.region.bytes.set(this.data.subarray(off, off + CACHE_LINE), off);
+    this.state[l] = CLEAN;
+  }
+
+  /** Number of lines currently dirty (for tests and snapshots). */
+  dirtyLines(): number {
+    let n = 0;
+    for (let l = 0; l < this.state.length; l++) if (this.state[l] === DIRTY) n++;
+    return n;
+  }
+}

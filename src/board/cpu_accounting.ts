@@ -1,0 +1,87 @@
+/**
+ * Cycle accounting for one core, the way the benchmark's idle thread and seL4's
+ * utilisation tracking see it: every cycle of the core is idle, kernel, or busy in
+ * exactly one thread. Work is recorded as segments [start, start+cycles) on the
+ * core's integer cycle clock and clipped to the measurement window, so the parts add
+ * up to the window exactly.
+ */
+export const ACCT_IDLE = -1;
+export const ACCT_KERNEL = -2;
+
+export class CoreAccounting {
+  readonly coreId: number;
+  /** Measurement window [windowStart, windowEnd) in cycles. */
+  windowStart = 0;
+  windowEnd = Number.POSITIVE_INFINITY;
+  idle = 0;
+  kernel = 0;
+  /** Busy cycles per thread id (user level). */
+  readonly user: number[] = [];
+  /** Kernel cycles spent on behalf of each thread (syscalls, switches to it, its VM exits). */
+  readonly kernelFor: number[] = [];
+  /** Time series: cycles per bucket, per thread and for idle/kernel. */
+  readonly bucketCycles: number;
+  readonly idleBuckets: number[] = [];
+  readonly kernelBuckets: number[] = [];
+  readonly userBuckets: number[][] = [];
+
+  constructor(coreId: number, bucketCycles: number) {
+    this.coreId = coreId;
+    this.bucketCycles = bucketCycles;
+  }
+
+  setWindow(start: number, end: number): void {
+    this.windowStart = start;
+    this.windowEnd = end;
+  }
+
+  /** Records a segment of `cycles` starting at cycle `start`, for `who` (a thread id, ACCT_IDLE or ACCT_KERNEL). */
+  add(who: number, start: number, cycles: number, onBehalfOf = -1): void {
+    if (cycles <= 0) return;
+    this.bucketise(who, start, cycles);
+    const a = start > this.windowStart ? start : this.windowStart;
+    const end = start + cycles;
+    const b = end < this.windowEnd ? end : this.windowEnd;
+    if (b <= a) return;
+    const c = b - a;
+    if (who === ACCT_IDLE) this.idle += c;
+    else if (who === ACCT_KERNEL) {
+      this.kernel += c;
+      if (onBehalfOf >= 0) this.kernelFor[onBehalfOf] = (this.kernelFor[onBehalfOf] ?? 0) + c;
+    } else this.user[who] = (this.user[who] ?? 0) + c;
+  }
+
+  /** Total cycles accounted inside the window. */
+  get accounted(): number {
+    let n = this.idle + this.kernel;
+    for (const u of this.user) n += u ?? 0;
+    return n;
+  }
+
+  private bucketise(who: number, start: number, cycles: number): void {
+    const bc = this.bucketCycles;
+    if (!(bc > 0)) return;
+    let s = start;
+    let left = cycles;
+    const series =
+      who === ACCT_IDLE ? this.idleBuckets : who === ACCT_KERNEL ? this.kernelBuckets : this.series(who);
+    while (left > 0) {
+      const b = Math.floor(s / bc);
+      const room = (b + 1) * bc - s;
+      const c = left < room ? left : room;
+      while (series.length <= b) series.push(0);
+      series[b]! += c;
+      s += c;
+      left -= c;
+    }
+  }
+
+  private series(thread: number): number[] {
+    let s = this.userBuckets[thread];
+    if (s === undefined) {
+      s = [];
+      this.userBuckets[thread] = s;
+    }
+    return s;
+  }
+}

@@ -1,0 +1,564 @@
+import { MemoryFault } from './address_space.js';
+import { assert } from './assert.js';
+import type { Costs } from './cost_model.js';
+import { ACCT_IDLE, ACCT_KERNEL, CoreAccounting } from './cpu_accounting.js';
+import type { Engine, EventSink } from './engine.js';
+import { type FaultInfo, MAX_CHANNELS, type PpcMessage, ProtectionDomain } from './pd.js';
+import { ReadyQueue } from './ready_queue.js';
+import {
+  type SchedParams,
+  T_BLOCKED,
+  T_READY,
+  T_RUNNING,
+  T_STOPPED,
+  T_THROTTLED,
+  type Thread,
+} from './thread.js';
+import { MAX_VIRQ, VirtualCpu } from './vcpu.js';
+
+// Kernel event kinds, packed into the engine's numeric arg as payload * 8 + kind.
+const EV_CORE_FREE = 0;
+const EV_SIGNAL = 1;
+const EV_REPLENISH = 2;
+const EV_VCPU_TIMER = 3;
+const EV_KICK = 4;
+
+/** Interrupt line state, as seL4 keeps it per IRQ handler. */
+interface IrqLine {
+  pd: ProtectionDomain | null;
+  ch: number;
+  level: boolean;
+  masked: boolean;
+  raised: number;
+}
+
+class Core {
+  readonly id: number;
+  readonly ready = new ReadyQueue();
+  busy = false;
+  /** Cycle at which the core finished its last piece of work. */
+  freeAt = 0;
+  lastThread: Thread | null = null;
+  /** Kernel work (IRQ entries) waiting to be charged at the next dispatch. */
+  pendingKernel = 0;
+  readonly acct: CoreAccounting;
+  constructor(id: number, bucketCycles: number) {
+    this.id = id;
+    this.acct = new CoreAccounting(id, bucketCycles);
+  }
+}
+
+export interface KernelOptions {
+  cores: number;
+  costs: Costs;
+  /** The SMP kernel (dearer syscalls). */
+  smp: boolean;
+  /** Measurement window (ns) and time-series bucket (ns). */
+  windowStartNs: number;
+  windowEndNs: number;
+  bucketNs: number;
+}
+
+export interface FaultRecord {
+  timeNs: number;
+  thread: string;
+  kind: string;
+  detail: string;
+}
+
+/**
+ * The seL4 + Microkit kernel model. Entry points run to completion as JS calls and
+ * charge cycles as they go; a side effect (signal, IRQ ack, MMIO write) happens at
+ * the entry's start plus the cycles charged so far. Scheduling decisions are taken
+ * between entry points: per core, fixed priority 0..254, FIFO within a priority, MCS
+ * budgets. Every cycle of every core is accounted as idle, kernel or one thread's.
+ */
+export class Kernel implements EventSink {
+  readonly engine: Engine;
+  readonly costs: Costs;
+  readonly ghz: number;
+  readonly threads: Thread[] = [];
+  private readonly cores: Core[] = [];
+  private readonly irqs = new Map<number, IrqLine>();
+  private readonly sinkId: number;
+  private readonly syscallFactor: number;
+
+  /** The thread whose work is being charged now, and the cycle cursor of its core. */
+  current: Thread | null = null;
+  private cursor = 0;
+  private curCore: Core | null = null;
+
+  readonly faultLog: FaultRecord[] = [];
+  faultCount = 0;
+  booted = false;
+
+  constructor(engine: Engine, opts: KernelOptions) {
+    this.engine = engine;
+    this.costs = opts.costs;
+    this.ghz = opts.costs.cpu_ghz;
+    this.syscallFactor = opts.smp ? opts.costs.smp_syscall_factor : 1;
+    const bucketCycles = Math.round(opts.bucketNs * this.ghz);
+    for (let c = 0; c < opts.cores; c++) {
+      const core = new Core(c, bucketCycles);
+      core.acct.setWindow(Math.round(opts.windowStartNs * this.ghz), Math.round(opts.windowEndNs * this.ghz));
+      this.cores.push(core);
+    }
+    this.sinkId = engine.addSink(this);
+  }
+
+  get coreCount(): number {
+    return this.cores.length;
+  }
+
+  accounting(core: number): CoreAccounting {
+    return this.cores[core]!.acct;
+  }
+
+  // ------------------------------------------------------------------ set-up
+
+  addThread(t: Thread, p: SchedParams): Thread {
+    assert(!this.booted, 'threads are added before boot');
+    assert(p.core >= 0 && p.core < this.cores.length, `${t.name}: core ${p.core} does not exist`);
+    assert(p.priority >= 0 && p.priority <= 254, `${t.name}: priority ${p.priority} outside 0..254`);
+    t.id = this.threads.length;
+    t.kernel = this;
+    t.core = p.core;
+    t.priority = p.priority;
+    t.passive = p.passive ?? false;
+    if (p.budgetUs !== undefined) {
+      const period = p.periodUs ?? p.budgetUs;
+      assert(p.budgetUs <= period, `${t.name}: budget exceeds period`);
+      if (p.budgetUs < period) {
+        t.budgetCycles = Math.round(p.budgetUs * 1000 * this.ghz);
+        t.periodCycles = Math.round(period * 1000 * this.ghz);
+      }
+    }
+    this.threads.push(t);
+    return t;
+  }
+
+  /**
+   * Adds a VM's vCPU: its stage-2 faults (an access to a guest-physical address with no
+   * mapping, such as a virtio-mmio window) become VM exits handled by its VMM.
+   */
+  addVcpu(vcpu: VirtualCpu, p: SchedParams): VirtualCpu {
+    this.addThread(vcpu, p);
+    const kernel = this;
+    vcpu.as.trap = {
+      trapAccess(info, out) {
+        const f: FaultInfo = { ...info, kind: 'vm-fault', readValue: 0 };
+        const handled = kernel.vmTrap(vcpu, f);
+        out.value = f.readValue;
+        return handled;
+      },
+    };
+    return vcpu;
+  }
+
+  /** A Microkit channel between two PDs' channel ends. */
+  channel(a: ProtectionDomain, chA: number, b: ProtectionDomain, chB: number): void {
+    for (const [pd, ch] of [
+      [a, chA],
+      [b, chB],
+    ] as const) {
+      assert(ch >= 0 && ch < MAX_CHANNELS, `${pd.name}: channel id ${ch} outside 0..62`);
+      assert(pd.chanPeer[ch] === -1 && pd.chanIrq[ch] === -1, `${pd.name}: channel id ${ch} used twice`);
+    }
+    a.chanPeer[chA] = b.id;
+    a.chanPeerCh[chA] = chB;
+    b.chanPeer[chB] = a.id;
+    b.chanPeerCh[chB] = chA;
+  }
+
+  /** Delivers IRQ `irq` to `pd` as a notification on channel `ch`. */
+  irq(pd: ProtectionDomain, ch: number, irq: number): void {
+    assert(pd.chanPeer[ch] === -1 && pd.chanIrq[ch] === -1, `${pd.name}: channel id ${ch} used twice`);
+    pd.chanIrq[ch] = irq;
+    this.irqs.set(irq, { pd, ch, level: false, masked: false, raised: 0 });
+  }
+
+  /** Makes every thread runnable for its init (Microkit boot). */
+  boot(): void {
+    this.booted = true;
+    for (const t of this.threads) {
+      if (t.hasWork()) this.makeReady(t);
+    }
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** Logical time inside the running entry point, or the engine's time between entries. */
+  logicalNowNs(): number {
+    return this.current !== null ? this.cursor / this.ghz : this.engine.now;
+  }
+
+  private nowCycles(): number {
+    return Math.round(this.engine.now * this.ghz);
+  }
+
+  // ------------------------------------------------------------------ charging
+
+  /** Charges user-level cycles to the current thread. */
+  charge(cycles: number): void {
+    const t = this.current;
+    if (t === null || !(cycles > 0)) return;
+    const c = Math.round(cycles);
+    this.curCore!.acct.add(t.id, this.cursor, c);
+    this.cursor += c;
+    t.usedInPeriod += c;
+  }
+
+  private chargeKernel(cycles: number, onBehalf: Thread | null): void {
+    const c = Math.round(cycles);
+    if (c <= 0) return;
+    this.curCore!.acct.add(ACCT_KERNEL, this.cursor, c, onBehalf === null ? -1 : onBehalf.id);
+    this.cursor += c;
+    if (onBehalf !== null) onBehalf.usedInPeriod += c;
+  }
+
+  private syscall(cost: number): void {
+    this.chargeKernel(cost * this.syscallFactor, this.current);
+  }
+
+  // ------------------------------------------------------------------ signals
+
+  notify(from: ProtectionDomain, ch: number): void {
+    this.syscall(this.costs.syscall_signal);
+    this.signalPeer(from, ch);
+  }
+
+  private signalPeer(from: ProtectionDomain, ch: number): void {
+    const peer = ch >= 0 && ch < 64 ? from.chanPeer[ch]! : -1;
+    if (peer < 0) {
+      // Signalling a channel that does not exist is a capability error: nothing happens.
+      from.signalsLost++;
+      return;
+    }
+    from.notificationsSent++;
+    const target = this.threads[peer] as ProtectionDomain;
+    const tch = from.chanPeerCh[ch]!;
+    if (target.core === from.core) {
+      this.deliver(target, tch);
+    } else {
+      this.chargeKernel(this.costs.ipi, this.current);
+      const at = this.cursor / this.ghz + this.costs.ipi_latency_ns;
+      this.engine.at(at, this.sinkId, (target.id * 64 + tch) * 8 + EV_SIGNAL);
+    }
+  }
+
+  /** Sets a notification bit and wakes the PD if it was waiting. */
+  private deliver(target: ProtectionDomain, ch: number): void {
+    if (target.state === T_STOPPED) {
+      target.signalsLost++;
+      return;
+    }
+    target.setPending(ch);
+    if (target.state === T_BLOCKED) this.makeReady(target);
+  }
+
+  irqAck(pd: ProtectionDomain, ch: number, deferred: boolean): void {
+    if (!deferred) this.syscall(this.costs.irq_ack);
+    const n = pd.chanIrq[ch]!;
+    const line = n >= 0 ? this.irqs.get(n) : undefined;
+    if (line === undefined) return;
+    line.masked = false;
+    if (line.level) this.raise(line);
+  }
+
+  /** A device drives its interrupt line. */
+  setIrqLine(irq: number, level: boolean): void {
+    const line = this.irqs.get(irq);
+    if (line === undefined) return;
+    line.level = level;
+    if (level && !line.masked) this.raise(line);
+  }
+
+  private raise(line: IrqLine): void {
+    const pd = line.pd;
+    if (pd === null) return;
+    line.masked = true;
+    line.raised++;
+    const core = this.cores[pd.core]!;
+    core.pendingKernel += this.costs.irq_entry;
+    this.deliver(pd, line.ch);
+    // The kernel work of the IRQ entry happens even if the PD is already runnable.
+    this.kick(core);
+  }
+
+  /** Gets an idle core going: now if nothing is running, else at the current logical time. */
+  private kick(core: Core): void {
+    if (core.busy || core === this.curCore) return;
+    if (this.current === null) this.dispatch(core);
+    else this.engine.at(this.cursor / this.ghz, this.sinkId, core.id * 8 + EV_KICK);
+  }
+
+  irqRaisedCount(irq: number): number {
+    return this.irqs.get(irq)?.raised ?? 0;
+  }
+
+  setTimeout(pd: ProtectionDomain, ch: number, delayNs: number): void {
+    this.chargeKernel(this.costs.timer_set, pd);
+    const at = this.logicalNowNs() + Math.max(0, delayNs);
+    this.engine.at(at, this.sinkId, (pd.id * 64 + ch) * 8 + EV_SIGNAL);
+  }
+
+  // ------------------------------------------------------------------ PPC and faults
+
+  /** Protected procedure call: runs the callee's `protected` now, on the caller's core. */
+  ppcall(from: ProtectionDomain, ch: number, msg: PpcMessage): void {
+    const peer = from.chanPeer[ch]!;
+    if (peer < 0) {
+      from.signalsLost++;
+      return;
+    }
+    const callee = this.threads[peer] as ProtectionDomain;
+    assert(
+      callee.priority > from.priority,
+      `${from.name} -> ${callee.name}: PPC needs a strictly higher priority callee`,
+    );
+    this.chargeKernel(this.costs.ppc_call * this.syscallFactor, from);
+    this.nested(callee, () => callee.protected(from.chanPeerCh[ch]!, msg));
+  }
+
+  /** Runs `fn` as `t`'s work on the current core (for PPCs and VM exits). */
+  private nested(t: Thread, fn: () => void): void {
+    const saved = this.current;
+    const savedState = t.state;
+    this.current = t;
+    t.state = T_RUNNING;
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof MemoryFault)) throw e;
+      this.current = saved;
+      this.stopThread(t, 'vm-fault', e.message, e.info.addr);
+      return;
+    }
+    t.state = savedState === T_RUNNING ? T_RUNNING : savedState;
+    this.current = saved;
+  }
+
+  /** A vCPU's access to an unmapped guest-physical address: a VM exit to its VMM. */
+  vmTrap(vcpu: VirtualCpu, info: FaultInfo): boolean {
+    this.chargeKernel(this.costs.vm_exit, vcpu);
+    let handled = false;
+    const vmm = vcpu.vmm;
+    if (vmm.state === T_STOPPED) return false;
+    this.nested(vmm, () => {
+      handled = vmm.fault(vcpu.vcpuId, info);
+    });
+    return handled;
+  }
+
+  /** After a parent's `fault` returned: resume the child or leave it stopped. */
+  replyFault(parent: ProtectionDomain, child: number, resume: boolean): void {
+    if (!resume) return;
+    for (const t of this.threads) {
+      if (
+        t instanceof ProtectionDomain &&
+        t.parent === parent &&
+        t.childId === child &&
+        t.state === T_STOPPED
+      ) {
+        t.state = T_BLOCKED;
+        if (t.hasWork()) this.makeReady(t);
+      }
+    }
+  }
+
+  /** Stops a thread for good (until restarted) and tells its parent. */
+  stopThread(t: Thread, kind: string, detail: string, addr = 0): void {
+    if (t.state === T_STOPPED) return;
+    if (t.state === T_READY) this.cores[t.core]!.ready.remove(t.id, t.priority);
+    t.state = T_STOPPED;
+    t.faults++;
+    t.onStopped();
+    this.faultCount++;
+    if (this.faultLog.length < 256)
+      this.faultLog.push({ timeNs: this.logicalNowNs(), thread: t.name, kind, detail });
+    if (t instanceof ProtectionDomain && t.parent !== null) {
+      t.parent.pendingFaults.push({
+        child: t.childId,
+        info: {
+          kind: kind === 'vm-fault' ? 'vm-fault' : 'crash',
+          addr,
+          width: 0,
+          write: false,
+          reason: 'unmapped',
+          value: 0,
+          readValue: 0,
+        },
+      });
+      if (t.parent.state === T_BLOCKED) this.makeReady(t.parent);
+    }
+  }
+
+  /** Restarts a stopped thread (microkit_pd_restart / microkit_vcpu_restart). */
+  restartThread(t: Thread): void {
+    if (t.state !== T_STOPPED) return;
+    t.state = T_BLOCKED;
+    if (t instanceof ProtectionDomain) t.initDone = false;
+    if (t instanceof VirtualCpu) {
+      t.booted = false;
+      t.generation++;
+    }
+    if (t.hasWork()) this.makeReady(t);
+  }
+
+  // ------------------------------------------------------------------ vCPUs
+
+  /** Injects a virtual IRQ; coalesced while the same one is still pending. */
+  vcpuInjectIrq(vcpu: VirtualCpu, irq: number): boolean {
+    this.syscall(this.costs.virq_inject);
+    if (vcpu.state === T_STOPPED || irq < 0 || irq >= MAX_VIRQ) return false;
+    if (vcpu.virqPending[irq] === 1) {
+      vcpu.virqCoalesced++;
+      return true;
+    }
+    vcpu.virqPending[irq] = 1;
+    vcpu.virqCount++;
+    if (vcpu.state === T_BLOCKED) this.makeReady(vcpu);
+    return true;
+  }
+
+  vcpuSetTimer(vcpu: VirtualCpu, atNs: number): void {
+    const at = Math.max(atNs, this.logicalNowNs());
+    vcpu.timerAt = at;
+    this.engine.at(at, this.sinkId, (vcpu.id * 64 + (vcpu.generation & 63)) * 8 + EV_VCPU_TIMER);
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private makeReady(t: Thread): void {
+    if (t.state === T_STOPPED || t.state === T_READY || t.state === T_RUNNING) return;
+    // A throttled thread stays off the ready queue until its replenishment.
+    if (t.state === T_THROTTLED) return;
+    t.state = T_READY;
+    const core = this.cores[t.core]!;
+    core.ready.push(t.id, t.priority);
+    this.kick(core);
+  }
+
+  onEvent(arg: number, _time: number): void {
+    const kind = arg & 7;
+    const payload = (arg - kind) / 8;
+    switch (kind) {
+      case EV_CORE_FREE: {
+        const core = this.cores[payload]!;
+        core.busy = false;
+        this.dispatch(core);
+        break;
+      }
+      case EV_KICK: {
+        const core = this.cores[payload]!;
+        if (!core.busy) this.dispatch(core);
+        break;
+      }
+      case EV_SIGNAL: {
+        const t = this.threads[Math.floor(payload / 64)] as ProtectionDomain;
+        this.deliver(t, payload % 64);
+        break;
+      }
+      case EV_REPLENISH: {
+        const t = this.threads[payload]!;
+        if (t.state !== T_THROTTLED) break;
+        t.usedInPeriod = 0;
+        t.periodStart = this.nowCycles();
+        t.state = T_BLOCKED;
+        if (t.hasWork()) this.makeReady(t);
+        break;
+      }
+      case EV_VCPU_TIMER: {
+        const v = this.threads[Math.floor(payload / 64)] as VirtualCpu;
+        if ((v.generation & 63) !== payload % 64 || v.state === T_STOPPED) break;
+        if (this.engine.now + 1e-6 < v.timerAt) break; // re-armed later: a newer event will fire
+        v.timerAt = Number.POSITIVE_INFINITY;
+        v.timerPending = true;
+        if (v.state === T_BLOCKED) this.makeReady(v);
+        break;
+      }
+    }
+  }
+
+  /** Picks the next thread on an idle core and runs one batch of its work. */
+  private dispatch(core: Core): void {
+    if (core.busy) return;
+    const now = this.nowCycles();
+    let start = now > core.freeAt ? now : core.freeAt;
+    if (start > core.freeAt) {
+      core.acct.add(ACCT_IDLE, core.freeAt, start - core.freeAt);
+      core.lastThread = null; // the idle thread ran in between
+    }
+    const tid = core.ready.pop();
+    if (tid < 0) {
+      core.freeAt = start;
+      if (core.pendingKernel > 0) {
+        const k = Math.round(core.pendingKernel);
+        core.acct.add(ACCT_KERNEL, start, k);
+        core.pendingKernel = 0;
+        core.freeAt = start + k;
+      }
+      return;
+    }
+    const t = this.threads[tid]!;
+    this.current = t;
+    this.curCore = core;
+    this.cursor = start;
+    if (core.pendingKernel > 0) {
+      this.chargeKernel(core.pendingKernel, null);
+      core.pendingKernel = 0;
+    }
+    // MCS: a new period starts once the old one has passed.
+    if (t.budgetCycles !== Number.POSITIVE_INFINITY && this.cursor >= t.periodStart + t.periodCycles) {
+      t.periodStart = this.cursor;
+      t.usedInPeriod = 0;
+    }
+    if (core.lastThread !== t) this.chargeKernel(this.costs.ctx_switch, t);
+    t.state = T_RUNNING;
+    t.dispatches++;
+    try {
+      t.run();
+    } catch (e) {
+      if (!(e instanceof MemoryFault)) throw e;
+      this.stopThread(t, 'vm-fault', e.message, e.info.addr);
+    }
+    if (t instanceof ProtectionDomain && t.state === T_RUNNING) {
+      // The deferred signal or IRQ ack goes out with the Recv that ends the entry.
+      if (t.deferredKind === 1) this.signalPeer(t, t.deferredCh);
+      else if (t.deferredKind === 2) this.irqAck(t, t.deferredCh, true);
+      t.deferredKind = 0;
+    }
+    if (t.state === T_RUNNING) this.syscall(this.costs.syscall_recv);
+    start = this.cursor;
+    this.current = null;
+    this.curCore = null;
+    core.lastThread = t;
+    if (t.state === T_RUNNING) {
+      if (t.usedInPeriod >= t.budgetCycles) {
+        t.state = T_THROTTLED;
+        t.throttles++;
+        const at = (t.periodStart + t.periodCycles) / this.ghz;
+        this.engine.at(Math.max(at, start / this.ghz), this.sinkId, t.id * 8 + EV_REPLENISH);
+      } else if (t.hasWork()) {
+        t.state = T_READY;
+        core.ready.push(t.id, t.priority);
+      } else {
+        t.state = T_BLOCKED;
+      }
+    }
+    core.freeAt = start;
+    core.busy = true;
+    this.engine.at(start / this.ghz, this.sinkId, core.id * 8 + EV_CORE_FREE);
+  }
+
+  /** Closes the books at the end of a run: idle time up to `endNs` on every core. */
+  finish(endNs: number): void {
+    const end = Math.round(endNs * this.ghz);
+    for (const core of this.cores) {
+      if (!core.busy && end > core.freeAt) {
+        core.acct.add(ACCT_IDLE, core.freeAt, end - core.freeAt);
+        core.freeAt = end;
+      }
+    }
+  }
+}

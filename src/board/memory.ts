@@ -1,0 +1,137 @@
+import { assert } from './assert.js';
+import { RegionCache } from './cache.js';
+import type { CoherenceLog } from './coherence.js';
+
+export const PAGE_SIZE = 4096;
+
+/** A device's register file, reached by uncached 32-bit loads and stores to its region. */
+export interface MmioHandler {
+  mmioRead(offset: number, width: number): number;
+  mmioWrite(offset: number, width: number, value: number): void;
+}
+
+/**
+ * A named physical memory region (a Microkit memory_region). Its bytes are the DRAM
+ * contents; what a CPU sees through a cached mapping may differ until the cache is
+ * maintained (see cache.ts).
+ */
+export class Region {
+  readonly name: string;
+  readonly paddr: number;
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Allocated when the region is both reachable by DMA and mapped cached by a CPU. */
+  cache: RegionCache | null = null;
+  /** Set for device register regions: accesses go to the device, not to bytes. */
+  device: MmioHandler | null = null;
+  /** True once some IOMMU window covers this region. */
+  dmaCapable = false;
+  /** True once some CPU mapping of this region is cached. */
+  mappedCached = false;
+  readonly log: CoherenceLog | null;
+
+  constructor(
+    name: string,
+    paddr: number,
+    size: number,
+    device: MmioHandler | null,
+    log: CoherenceLog | null,
+  ) {
+    this.log = log;
+    this.name = name;
+    this.paddr = paddr;
+    this.size = size;
+    // Device regions keep a zero-length backing: every access goes to the handler.
+    this.bytes = new Uint8Array(device === null ? size : 0);
+    this.view = new DataView(this.bytes.buffer);
+    this.device = device;
+  }
+
+  /** The cache model for this region, created on first need. */
+  ensureCache(): RegionCache {
+    if (this.cache === null) {
+      this.cache = new RegionCache(this);
+      this.cache.log = this.log;
+    }
+    return this.cache;
+  }
+
+  /** Cache state matters only where a CPU caches what a device also reaches. */
+  noteCachedMapping(): void {
+    this.mappedCached = true;
+    if (this.dmaCapable && this.device === null) this.ensureCache();
+  }
+
+  noteDmaWindow(): void {
+    this.dmaCapable = true;
+    if (this.mappedCached && this.device === null) this.ensureCache();
+  }
+}
+
+export interface AllocateOptions {
+  paddr?: number;
+  align?: number;
+}
+
+/** One physical address space with named regions placed in it, page aligned. */
+export class PhysicalMemory {
+  readonly regions: Region[] = [];
+  private readonly byName = new Map<string, Region>();
+  private nextPaddr: number;
+
+  readonly log: CoherenceLog | null;
+
+  constructor(log: CoherenceLog | null = null, base = 0x4000_0000) {
+    this.log = log;
+    this.nextPaddr = base;
+  }
+
+  allocate(name: string, size: number, opts: AllocateOptions = {}): Region {
+    return this.place(name, size, null, opts);
+  }
+
+  addDevice(name: string, size: number, handler: MmioHandler, opts: AllocateOptions = {}): Region {
+    return this.place(name, size, handler, opts);
+  }
+
+  region(name: string): Region {
+    const r = this.byName.get(name);
+    assert(r !== undefined, `no memory region named '${name}'`);
+    return r;
+  }
+
+  findRegion(paddr: number): Region | null {
+    for (const r of this.regions) if (paddr >= r.paddr && paddr < r.paddr + r.size) return r;
+    return null;
+  }
+
+  get totalBytes(): number {
+    let n = 0;
+    for (const r of this.regions) n += r.bytes.length;
+    return n;
+  }
+
+  private place(name: string, size: number, device: MmioHandler | null, opts: AllocateOptions): Region {
+    assert(!this.byName.has(name), `memory region '${name}' defined twice`);
+    assert(size > 0 && Number.isInteger(size), `region '${name}' has a bad size ${size}`);
+    const pageSize = roundUp(size, PAGE_SIZE);
+    const align = Math.max(PAGE_SIZE, opts.align ?? PAGE_SIZE);
+    const paddr = opts.paddr ?? roundUp(this.nextPaddr, align);
+    for (const r of this.regions) {
+      assert(
+        paddr + pageSize <= r.paddr || paddr >= r.paddr + r.size,
+        `region '${name}' overlaps region '${r.name}'`,
+      );
+    }
+    const region = new Region(name, paddr, pageSize, device, this.log);
+    this.regions.push(region);
+    this.byName.set(name, region);
+    if (paddr + pageSize > this.nextPaddr) this.nextPaddr = paddr + pageSize;
+    return region;
+  }
+}
+
+export function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}

@@ -1,0 +1,141 @@
+import { AddressSpace, type MemoryFaultInfo } from './address_space.js';
+import { Thread } from './thread.js';
+
+export const MAX_CHANNELS = 63;
+
+/** A fault delivered to a parent's `fault` entry point. */
+export interface FaultInfo extends MemoryFaultInfo {
+  /** 'vm-fault' (memory access), 'crash' (the child died some other way). */
+  kind: 'vm-fault' | 'crash';
+  /** For an emulated load the handler sets the value the child reads. */
+  readValue: number;
+}
+
+/** Up to 64 message registers of a protected procedure call. */
+export class PpcMessage {
+  label = 0;
+  length = 0;
+  readonly mr = new Float64Array(64);
+}
+
+/**
+ * A Microkit protection domain. Subclasses implement the entry points; the methods
+ * below them are libmicrokit's API. Everything a PD does to the outside world goes
+ * through its address space (memory) or the kernel (signals, IRQs, PPCs).
+ */
+export abstract class ProtectionDomain extends Thread {
+  readonly as: AddressSpace;
+  parent: ProtectionDomain | null = null;
+  /** Child id (Microkit `id`) under the parent, for faults. */
+  childId = -1;
+  /** Pending notification bits, channels 0..30 and 31..62. */
+  pendingLo = 0;
+  pendingHi = 0;
+  initDone = false;
+  /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
+  readonly pendingFaults: { child: number; info: FaultInfo }[] = [];
+  /** The one deferred signal / IRQ ack slot of the current entry point. */
+  deferredKind = 0;
+  deferredCh = -1;
+  /** Channel end -> peer thread id, peer's channel id, or IRQ number. */
+  readonly chanPeer = new Int32Array(64).fill(-1);
+  readonly chanPeerCh = new Int32Array(64).fill(-1);
+  readonly chanIrq = new Int32Array(64).fill(-1);
+
+  constructor(name: string) {
+    super(name);
+    this.as = new AddressSpace(name);
+  }
+
+  // ---- entry points (Microkit) ----
+  init(): void {}
+  notified(_ch: number): void {}
+  protected(_ch: number, _msg: PpcMessage): void {}
+  fault(_child: number, _info: FaultInfo): boolean {
+    return false;
+  }
+
+  // ---- libmicrokit ----
+  notify(ch: number): void {
+    this.kernel.notify(this, ch);
+  }
+  /** One slot per entry point; a second deferred call replaces the first (libmicrokit). */
+  deferredNotify(ch: number): void {
+    this.deferredKind = 1;
+    this.deferredCh = ch;
+  }
+  irqAck(ch: number): void {
+    this.kernel.irqAck(this, ch, false);
+  }
+  deferredIrqAck(ch: number): void {
+    this.deferredKind = 2;
+    this.deferredCh = ch;
+  }
+  /** The channel currently deferred, or -1 (sddf_deferred_notify_curr). */
+  deferredNotifyCurr(): number {
+    return this.deferredKind === 1 ? this.deferredCh : -1;
+  }
+  ppcall(ch: number, msg: PpcMessage): void {
+    this.kernel.ppcall(this, ch, msg);
+  }
+  /** Charges `cycles` of this PD's own work at the current point of its entry point. */
+  charge(cycles: number): void {
+    this.kernel.charge(cycles);
+  }
+  /** Logical time (ns) inside the running entry point. */
+  now(): number {
+    return this.kernel.logicalNowNs();
+  }
+  /** The timer subsystem: a notification on `ch` after `delayNs`. */
+  setTimeout(ch: number, delayNs: number): void {
+    this.kernel.setTimeout(this, ch, delayNs);
+  }
+  /** Counts a notification the sDDF protocol let this PD skip. */
+  suppressed(): void {
+    this.notificationsSuppressed++;
+  }
+
+  // ---- kernel side ----
+  hasWork(): boolean {
+    return !this.initDone || this.pendingLo !== 0 || this.pendingHi !== 0 || this.pendingFaults.length > 0;
+  }
+
+  setPending(ch: number): void {
+    if (ch < 31) this.pendingLo |= 1 << ch;
+    else this.pendingHi |= 1 << (ch - 31);
+  }
+
+  run(): void {
+    if (!this.initDone) {
+      this.initDone = true;
+      this.init();
+      return;
+    }
+    // One notification word per Recv: every bit set now, lowest channel first.
+    let lo = this.pendingLo;
+    let hi = this.pendingHi;
+    this.pendingLo = 0;
+    this.pendingHi = 0;
+    while (lo !== 0) {
+      const bit = 31 - Math.clz32(lo & -lo);
+      lo &= lo - 1;
+      this.notified(bit);
+    }
+    while (hi !== 0) {
+      const bit = 31 - Math.clz32(hi & -hi);
+      hi &= hi - 1;
+      this.notified(bit + 31);
+    }
+    if (this.pendingLo === 0 && this.pendingHi === 0 && this.pendingFaults.length > 0) {
+      const f = this.pendingFaults.shift()!;
+      const resume = this.fault(f.child, f.info);
+      this.kernel.replyFault(this, f.child, resume);
+    }
+  }
+
+  override onStopped(): void {
+    this.pendingLo = 0;
+    this.pendingHi = 0;
+    this.deferredKind = 0;
+  }
+}

@@ -1,0 +1,77 @@
+import { assert } from './assert.js';
+
+/**
+ * seL4's per-core ready queues: 256 priorities, FIFO within a priority, and a bitmap
+ * to find the highest non-empty level quickly. Threads are small integer ids; each
+ * level is a ring buffer of ids, grown by doubling (only at set-up sizes).
+ */
+export class ReadyQueue {
+  private readonly bitmap = new Uint32Array(8);
+  private readonly rings: Int32Array[] = [];
+  private readonly heads = new Int32Array(256);
+  private readonly counts = new Int32Array(256);
+  size = 0;
+
+  constructor() {
+    for (let p = 0; p < 256; p++) this.rings.push(new Int32Array(4));
+  }
+
+  push(thread: number, prio: number): void {
+    assert(prio >= 0 && prio <= 255, `bad priority ${prio}`);
+    let ring = this.rings[prio]!;
+    const n = this.counts[prio]!;
+    if (n === ring.length) {
+      const bigger = new Int32Array(ring.length * 2);
+      const h = this.heads[prio]!;
+      for (let i = 0; i < n; i++) bigger[i] = ring[(h + i) % ring.length]!;
+      this.rings[prio] = bigger;
+      this.heads[prio] = 0;
+      ring = bigger;
+    }
+    ring[(this.heads[prio]! + n) % ring.length] = thread;
+    this.counts[prio] = n + 1;
+    this.bitmap[prio >>> 5]! |= 1 << (prio & 31);
+    this.size++;
+  }
+
+  /** Highest priority with a ready thread, or -1. */
+  highest(): number {
+    for (let w = 7; w >= 0; w--) {
+      const bits = this.bitmap[w]!;
+      if (bits !== 0) return w * 32 + 31 - Math.clz32(bits);
+    }
+    return -1;
+  }
+
+  /** Removes and returns the first thread at the highest priority, or -1. */
+  pop(): number {
+    const p = this.highest();
+    if (p < 0) return -1;
+    const ring = this.rings[p]!;
+    const h = this.heads[p]!;
+    const t = ring[h]!;
+    this.heads[p] = (h + 1) % ring.length;
+    const n = this.counts[p]! - 1;
+    this.counts[p] = n;
+    if (n === 0) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
+    this.size--;
+    return t;
+  }
+
+  /** Removes a specific thread (used when a thread is stopped while ready). */
+  remove(thread: number, prio: number): boolean {
+    const ring = this.rings[prio]!;
+    const n = this.counts[prio]!;
+    const h = this.heads[prio]!;
+    for (let i = 0; i < n; i++) {
+      if (ring[(h + i) % ring.length] === thread) {
+        for (let j = i; j < n - 1; j++) ring[(h + j) % ring.length] = ring[(h + j + 1) % ring.length]!;
+        this.counts[prio] = n - 1;
+        if (n - 1 === 0) this.bitmap[prio >>> 5]! &= ~(1 << (prio & 31));
+        this.size--;
+        return true;
+      }
+    }
+    return false;
+  }
+}

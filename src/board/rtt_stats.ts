@@ -1,0 +1,182 @@
+import { assert } from './assert.js';
+import type { Prng } from './prng.js';
+
+/** Round-trip-time summary in ns; every field is 0 when count is 0. */
+export interface RttSummary {
+  count: number;
+  min: number;
+  mean: number;
+  median: number;
+  p99: number;
+  max: number;
+  /** Population standard deviation (divides by n). */
+  stdev: number;
+}
+
+export interface RttHistogram {
+  binNs: number;
+  /** Lower edge of counts[0]: the minimum rounded down to a multiple of binNs. */
+  startNs: number;
+  counts: number[];
+}
+
+/** Default number of samples kept: 2^22 (32 MiB of float64 when full). */
+export const RTT_DEFAULT_CAP = 1 << 22;
+const MAX_HISTOGRAM_BINS = 1_000_000;
+const TWO_POW_32 = 4294967296;
+
+/**
+ * RTT samples in one growable Float64Array, no per-sample objects.
+ *
+ * count, min, max, mean and stdev are exact over every sample (Welford's running mean and
+ * variance). The median, p99 and histogram come from the kept samples: all of them up to `cap`,
+ * beyond that a uniform reservoir (Vitter's algorithm R, drawing from the Prng), so they are
+ * exact below the cap and an unbiased estimate above it.
+ *
+ * Quantiles: median is the middle sample (mean of the two middle ones for an even count); p99 is
+ * the nearest-rank value, the ceil(0.99 n)-th smallest.
+ *
+ * | operation          | cost                                  |
+ * |--------------------|---------------------------------------|
+ * | add                | O(1) amortised (doubling growth)      |
+ * | summary, quantile  | O(k log k) the first time after adds  |
+ * | histogram          | O(k) plus the sort if not sorted      |
+ */
+export class RttStats {
+  readonly cap: number;
+  /** Samples seen (kept or not). */
+  count = 0;
+  private samples: Float64Array;
+  private kept = 0;
+  private sorted = true;
+  private minV = Number.POSITIVE_INFINITY;
+  private maxV = Number.NEGATIVE_INFINITY;
+  private meanV = 0;
+  private m2 = 0;
+  private readonly prng: Prng;
+
+  constructor(prng: Prng, cap: number = RTT_DEFAULT_CAP, initialCapacity = 1024) {
+    assert(Number.isInteger(cap) && cap >= 1, `RTT sample cap ${cap} is not a positive integer`);
+    this.prng = prng;
+    this.cap = cap;
+    this.samples = new Float64Array(Math.max(1, Math.min(initialCapacity, cap)));
+  }
+
+  /** Samples currently kept for quantiles (min(count, cap)). */
+  /** The kept samples (a view; valid until the next add). */
+  keptSamples(): Float64Array {
+    return this.samples.subarray(0, this.kept);
+  }
+
+  get keptCount(): number {
+    return this.kept;
+  }
+
+  add(x: number): void {
+    const n = ++this.count;
+    if (x < this.minV) this.minV = x;
+    if (x > this.maxV) this.maxV = x;
+    const d = x - this.meanV;
+    this.meanV += d / n;
+    this.m2 += d * (x - this.meanV);
+    if (this.kept < this.cap) {
+      if (this.kept === this.samples.length) this._grow();
+      this.samples[this.kept++] = x;
+      this.sorted = false;
+      return;
+    }
+    const j = this.prng.nextInt(Math.min(n, TWO_POW_32));
+    if (j < this.cap) {
+      this.samples[j] = x;
+      this.sorted = false;
+    }
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.kept = 0;
+    this.sorted = true;
+    this.minV = Number.POSITIVE_INFINITY;
+    this.maxV = Number.NEGATIVE_INFINITY;
+    this.meanV = 0;
+    this.m2 = 0;
+  }
+
+  get min(): number {
+    return this.count === 0 ? 0 : this.minV;
+  }
+
+  get max(): number {
+    return this.count === 0 ? 0 : this.maxV;
+  }
+
+  get mean(): number {
+    return this.meanV;
+  }
+
+  get stdev(): number {
+    return this.count === 0 ? 0 : Math.sqrt(this.m2 / this.count);
+  }
+
+  /** Nearest-rank quantile over the kept samples, q in (0, 1]; 0 when empty. */
+  quantile(q: number): number {
+    assert(q > 0 && q <= 1, `quantile ${q} outside (0, 1]`);
+    if (this.kept === 0) return 0;
+    this._sort();
+    const rank = Math.ceil(q * this.kept);
+    return this.samples[Math.max(rank, 1) - 1]!;
+  }
+
+  get median(): number {
+    const k = this.kept;
+    if (k === 0) return 0;
+    this._sort();
+    const s = this.samples;
+    const h = k >>> 1;
+    return (k & 1) === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+  }
+
+  get p99(): number {
+    return this.quantile(0.99);
+  }
+
+  /** Fills `out` (or a new object) with the summary. */
+  summary(out?: RttSummary): RttSummary {
+    const o = out ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 };
+    o.count = this.count;
+    o.min = this.min;
+    o.mean = this.mean;
+    o.median = this.median;
+    o.p99 = this.p99;
+    o.max = this.max;
+    o.stdev = this.stdev;
+    return o;
+  }
+
+  /** Counts of kept samples per bin of `binNs`, from the bin holding the minimum. */
+  histogram(binNs: number): RttHistogram {
+    assert(binNs > 0, `histogram bin ${binNs} ns is not positive`);
+    if (this.kept === 0) return { binNs, startNs: 0, counts: [] };
+    this._sort();
+    const s = this.samples;
+    const first = Math.floor(s[0]! / binNs);
+    const last = Math.floor(s[this.kept - 1]! / binNs);
+    const bins = last - first + 1;
+    assert(bins <= MAX_HISTOGRAM_BINS, `histogram would need ${bins} bins: choose a wider bin`);
+    const counts = new Array<number>(bins).fill(0);
+    for (let i = 0; i < this.kept; i++) counts[Math.floor(s[i]! / binNs) - first]!++;
+    return { binNs, startNs: first * binNs, counts };
+  }
+
+  private _sort(): void {
+    if (this.sorted) return;
+    this.samples.subarray(0, this.kept).sort();
+    this.sorted = true;
+  }
+
+  private _grow(): void {
+    const next = new Float64Array(Math.min(this.cap, this.samples.length * 2));
+    next.set(this.samples);
+    this.samples = next;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The Internet checksum (RFC 1071): the 16-bit ones' complement of the ones' complement sum of the
+ * data taken as big-endian 16-bit words, an odd trailing byte padded with a zero low byte.
+ *
+ * Sums are kept unfolded in a plain number and folded once at the end; a float64 holds integers
+ * up to 2^53, i.e. about 2^37 words, so no realistic frame overflows it. Because ones' complement
+ * addition is associative and commutative, partial sums over pieces (pseudo-header, header,
+ * payload) can simply be added, provided every piece but the last starts at an even position of
+ * the checksummed stream.
+ */
+import { dataViewOf } from './data_view_cache.js';
+
+/**
+ * Adds the words of buf[off, off+len) to `sum` and returns the (unfolded) total. The caller
+ * keeps the range inside the buffer.
+ */
+export function sumWords(buf: Uint8Array, off: number, len: number, sum: number): number {
+  if (len <= 0) return sum;
+  const view = dataViewOf(buf);
+  const base = buf.byteOffset;
+  const end4 = off + (len & ~3);
+  let i = off;
+  for (; i < end4; i += 4) {
+    const x = view.getUint32(base + i);
+    sum += (x >>> 16) + (x & 0xffff);
+  }
+  const end = off + len - 1;
+  for (; i < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i === end) sum += buf[i]! << 8;
+  return sum;
+}
+
+/**
+ * Copies src[srcOff, srcOff+len) to dst[dstOff..] and returns `sum` plus the words copied, in one
+ * pass (builders need both and a separate copy would touch the payload twice). The ranges must
+ * not overlap inside one buffer, and both must lie inside their buffers.
+ */
+export function copyAndSumWords(
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  len: number,
+  sum: number,
+): number {
+  if (len <= 0) return sum;
+  const sv = dataViewOf(src);
+  const sBase = src.byteOffset + srcOff;
+  // dataViewOf caches the last buffer; fetch the destination view second only when it differs.
+  const dv = dst.buffer === src.buffer ? sv : dataViewOf(dst);
+  const dBase = dst.byteOffset + dstOff;
+  const len4 = len & ~3;
+  let i = 0;
+  for (; i < len4; i += 4) {
+    const x = sv.getUint32(sBase + i);
+    dv.setUint32(dBase + i, x);
+    sum += (x >>> 16) + (x & 0xffff);
+  }
+  for (; i + 1 < len; i += 2) {
+    const hi = src[srcOff + i]!;
+    const lo = src[srcOff + i + 1]!;
+    dst[dstOff + i] = hi;
+    dst[dstOff + i + 1] = lo;
+    sum += (hi << 8) | lo;
+  }
+  if (i < len) {
+    const hi = src[srcOff + i]!;
+    dst[dstOff + i] = hi;
+    sum += hi << 8;
+  }
+  return sum;
+}
+
+/** Folds an unfolded sum into 16 bits with end-around carry. */
+export function foldSum(sum: number): number {
+  while (sum > 0xffff) {
+    const low = sum % 0x10000;
+    sum = low + (sum - low) / 0x10000;
+  }
+  return sum;
+}
+
+/** The checksum field value for an unfolded sum taken with the checksum field set to zero. */
+export function finishChecksum(sum: number): number {
+  return ~foldSum(sum) & 0xffff;
+}
+
+/** Checksum of buf[off, off+len) alone. Verifying data that includes its checksum field gives 0. */
+export function internetChecksum(buf: Uint8Array, off: number, len: number): number {
+  return finishChecksum(sumWords(buf, off, len, 0));
+}
+
+/**
+ * Unfolded sum of the IPv4 pseudo-header used by UDP and TCP:
+ * source address, destination address, zero byte, protocol, upper-layer length.
+ */
+export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+  return (
+    (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + (protocol & 0xff) + (length & 0xffff)
+  );
+}
+
+/**
+ * Incremental update (RFC 1624, eqn. 3): the new checksum after one 16-bit word of the covered
+ * data changed from `oldWord` to `newWord`: HC' = ~(~HC + ~m + m').
+ */
+export function adjustChecksum(checksum: number, oldWord: number, newWord: number): number {
+  const sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+  return ~foldSum(sum) & 0xffff;
+}

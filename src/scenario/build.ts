@@ -1,0 +1,231 @@
+import '../sddf/costs.js';
+import '../baseline/costs.js';
+import { Board } from '../board/board.js';
+import { type Costs, resolveCosts } from '../board/cost_model.js';
+import { LoadGenerator, type LoadStreamSpec } from '../board/load_generator.js';
+import type { ProtectionDomain } from '../board/pd.js';
+import { parseIpv4 } from '../net/ipv4_addr.js';
+import { parseMac } from '../net/mac.js';
+import type { NetClient } from '../sddf/client.js';
+import type { Copier } from '../sddf/copier.js';
+import {
+  composeNetSystem,
+  echoServerSched,
+  type NetSystem,
+  type NetVariant,
+  nativeClientFactory,
+} from '../sddf/system.js';
+import type { Scenario } from './schema.js';
+import { SinkHost } from '../board/sink_host.js';
+
+export const NIC_MAC = 0x02_00_00_00_00_01;
+export const GENERATOR_MAC = 0x02_00_00_00_f0_01;
+export const GENERATOR_IP = 0x0a_00_01_01; // 10.0.1.1
+export const SINK_MAC = 0x02_00_00_00_f0_02;
+export const SINK_IP = 0x0a_00_01_02; // 10.0.1.2
+
+/** What a run needs to know about one client, whatever kind it is. */
+export interface ClientView {
+  readonly name: string;
+  readonly kind: 'native' | 'vm';
+  readonly app: string;
+  readonly mac: number;
+  readonly ip: number;
+  readonly pd: ProtectionDomain;
+  readonly copier: Copier | null;
+  counters(): {
+    rxFrames: number;
+    rxBytes: number;
+    txFrames: number;
+    txBytes: number;
+    drops: Record<string, number>;
+  };
+}
+
+export class BuildError extends Error {
+  override name = 'BuildError';
+}
+
+export interface Simulation {
+  scenario: Scenario;
+  board: Board;
+  net: NetSystem;
+  clients: ClientView[];
+  generator: LoadGenerator | null;
+  sink: SinkHost;
+  /** Per load entry, the generator streams carrying it. */
+  loadStreams: number[][];
+}
+
+export function clientMac(s: Scenario, i: number): number {
+  const m = s.clients[i]!.mac;
+  return m !== undefined ? parseMac(m) : 0x02_00_00_00_00_10 + i;
+}
+
+export function clientIp(s: Scenario, i: number): number {
+  const ip = s.clients[i]!.ip;
+  return ip !== undefined ? parseIpv4(ip) : 0x0a_00_00_00 + 10 + i;
+}
+
+export function resolveScenarioCosts(s: Scenario): Costs {
+  const overrides: Record<string, number> = { ...s.board.costs };
+  const r = resolveCosts(s.board.cost_model, overrides);
+  if (!r.ok) throw new BuildError(r.problems.join('; '));
+  const costs = r.costs;
+  if (s.board.kernel.smp_barriers) (costs as Record<string, number>)['queue_barrier'] = costs.smp_barrier;
+  return costs;
+}
+
+function variantOf(s: Scenario): NetVariant {
+  switch (s.system) {
+    case 'sddf-2pd':
+      return 'direct';
+    case 'sddf-4pd':
+      return 'no-copier';
+    case 'sddf-d5pd':
+      return 'zero-copy-copier';
+    default:
+      return 'full';
+  }
+}
+
+/** Builds the board, the network system, clients and hosts a scenario describes. */
+export function buildSimulation(s: Scenario): Simulation {
+  if (s.system === 'linux') throw new BuildError("system 'linux' is built by buildLinuxSimulation");
+  const costs = resolveScenarioCosts(s);
+  const windowStart = s.warmup;
+  const windowEnd = s.warmup + s.duration;
+  const board = new Board({
+    cores: s.board.cores,
+    costs,
+    smp: s.board.kernel.smp,
+    seed: s.seed,
+    windowStartNs: windowStart,
+    windowEndNs: windowEnd,
+    bucketNs: 10e6,
+    nicRateBps: s.nic.rate,
+    nicMac: NIC_MAC,
+  });
+  const core = (c: number | undefined): number => c ?? 0;
+  const sched = echoServerSched(0);
+  const views: ClientView[] = [];
+  const slots = s.clients.map((c, i) => {
+    if (c.kind === 'vm')
+      throw new BuildError(`client '${c.name}': guest VMs are not available in this build yet`);
+    const mac = clientMac(s, i);
+    const ip = clientIp(s, i);
+    let source = null;
+    if (c.app === 'source' && c.source !== undefined) {
+      if (c.source.to !== 'wire')
+        throw new BuildError(`client '${c.name}': sources can only send to 'wire' (no vswitch is modelled)`);
+      source = {
+        rateBps: c.source.rate,
+        payload: c.source.payload,
+        dstMac: SINK_MAC,
+        dstIp: SINK_IP,
+        dstPort: 9,
+        tickNs: 1e6,
+      };
+    }
+    const clientCore = core(c.core);
+    return {
+      name: c.name,
+      mac,
+      ip,
+      rxBuffers: c.rx_buffers ?? 512,
+      txBuffers: c.tx_buffers ?? 512,
+      sched: {
+        ...sched.client,
+        core: clientCore,
+        ...(c.priority !== undefined ? { priority: c.priority } : {}),
+      },
+      copierSched: { ...sched.copier, core: clientCore },
+      make: nativeClientFactory(c.name, c.app, source),
+    };
+  });
+  const net = composeNetSystem(
+    {
+      memory: board.memory,
+      kernel: board.kernel,
+      regs: board.nicRegs,
+      irq: board.nicIrq,
+      iommu: board.nicIommu,
+      mac: NIC_MAC,
+    },
+    {
+      variant: variantOf(s),
+      clients: slots,
+      rxBuffers: 512,
+      driverSched: { ...sched.driver, core: core(s.driver.core) },
+      virtRxSched: { ...sched.virtRx, core: core(s.virt.core) },
+      virtTxSched: { ...sched.virtTx, core: core(s.virt.core) },
+      txCoalesceFrames: s.nic.tx_coalesce_frames,
+      txCoalesceTimer: 0xff,
+    },
+  );
+  if (s.virt.tx_outstanding !== undefined && net.virtTx !== null)
+    net.virtTx.outstandingLimit = s.virt.tx_outstanding;
+  s.clients.forEach((c, i) => {
+    const pd = net.clients[i]! as NetClient;
+    views.push({
+      name: c.name,
+      kind: 'native',
+      app: c.app,
+      mac: slots[i]!.mac,
+      ip: slots[i]!.ip,
+      pd,
+      copier: net.copiers[i] ?? null,
+      counters() {
+        const drops: Record<string, number> = { tx_no_buffer: pd.txDropNoBuffer };
+        const cp = net.copiers[i];
+        if (cp) drops['copier_no_buffer'] = cp.dropsNoClientBuffer;
+        return {
+          rxFrames: pd.rxFrames,
+          rxBytes: pd.rxBytes,
+          txFrames: pd.txFrames,
+          txBytes: pd.txBytes,
+          drops,
+        };
+      },
+    });
+  });
+
+  // Hosts on the wire: the ipbench-like generator and a sink for client sources.
+  const sink = new SinkHost(SINK_MAC, SINK_IP);
+  board.wire.attachHost(sink);
+  const streams: LoadStreamSpec[] = [];
+  const loadStreams: number[][] = [];
+  for (const l of s.load) {
+    const i = s.clients.findIndex((c) => c.name === l.to);
+    const ids: number[] = [];
+    for (let k = 0; k < l.streams; k++) {
+      ids.push(streams.length);
+      const spec: LoadStreamSpec = {
+        targetMac: views[i]!.mac,
+        targetIp: views[i]!.ip,
+        srcPort: 40000 + streams.length,
+        rateBps: l.rate / l.streams,
+        payload: l.payload,
+        startNs: l.start ?? 0,
+      };
+      if (l.stop !== undefined) spec.stopNs = l.stop;
+      streams.push(spec);
+    }
+    loadStreams.push(ids);
+  }
+  let generator: LoadGenerator | null = null;
+  if (streams.length > 0) {
+    generator = new LoadGenerator({
+      engine: board.engine,
+      link: board.wire,
+      prng: board.prng.fork(1),
+      mac: GENERATOR_MAC,
+      ip: GENERATOR_IP,
+      streams,
+    });
+    generator.setWindow(windowStart, windowEnd);
+    board.wire.attachHost(generator);
+  }
+  sink.setWindow(windowStart, windowEnd);
+  return { scenario: s, board, net, clients: views, generator, sink, loadStreams };
+}

@@ -1,0 +1,237 @@
+import { ProtectionDomain } from '../board/pd.js';
+import { buildUdpFrame, UdpFrameSpec } from '../net/frame_builder.js';
+import { IN_REPLY, NetStack } from '../net/stack.js';
+import type { ClientConfig } from './config.js';
+import { type SddfCosts, sddfCosts } from './costs.js';
+import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from './net_queue.js';
+import { openQueue } from './queue_binding.js';
+
+export type ClientApp = 'echo' | 'sink' | 'source';
+
+export interface SourceSpec {
+  rateBps: number;
+  payload: number;
+  dstMac: number;
+  dstIp: number;
+  dstPort: number;
+  /** Send period of the app's timer; each tick sends what the rate allows. */
+  tickNs: number;
+}
+
+const LWIP_TICK_NS = 100e6;
+const TIMER_TICK = 0;
+const TIMER_SOURCE = 1;
+
+/**
+ * A native sDDF network client: lib_sddf_lwip's queue handling (zero-copy receive,
+ * one copy on transmit, the maybe-notify rules) around a small stack and one app
+ * (UDP echo on 1235, a sink, or a UDP source). Frames are read out of and written into
+ * the client's own data regions through its mappings.
+ */
+export class NetClient extends ProtectionDomain {
+  private readonly cfg: ClientConfig;
+  readonly app: ClientApp;
+  readonly stack: NetStack;
+  private c!: SddfCosts;
+  private rx!: NetQueueHandle;
+  private tx!: NetQueueHandle;
+  private readonly d = new NetBuffDesc();
+  private readonly frame = new Uint8Array(NET_BUFFER_SIZE);
+  private notifyRx = false;
+  private notifyTx = false;
+  source: SourceSpec | null = null;
+  private readonly spec = new UdpFrameSpec();
+  private sourceCredit = 0;
+  private sourceLast = 0;
+  private seq = 0;
+  private timerKind = TIMER_TICK;
+  // Counters
+  rxFrames = 0;
+  rxBytes = 0;
+  txFrames = 0;
+  txBytes = 0;
+  txDropNoBuffer = 0;
+  badRxBuffers = 0;
+
+  constructor(name: string, cfg: ClientConfig, app: ClientApp) {
+    super(name);
+    this.cfg = cfg;
+    this.app = app;
+    this.stack = new NetStack(cfg.mac, cfg.ip, app === 'echo');
+  }
+
+  override init(): void {
+    this.c = sddfCosts(this.kernel.costs);
+    this.rx = openQueue(this, this.cfg.rx);
+    this.tx = openQueue(this, this.cfg.tx);
+    this.charge(this.c.client_entry);
+    this.tx.buffersInit(this.cfg.txIoBase);
+    // Talking to the driver directly (sddf-2pd), the client posts the RX DMA buffers itself.
+    if (this.cfg.rxIoBase !== 0) {
+      this.rx.buffersInit(this.cfg.rxIoBase);
+      this.notifyRx = true;
+    }
+    if (this.source !== null) {
+      this.timerKind = TIMER_SOURCE;
+      this.sourceLast = this.now();
+      this.setTimeout(this.cfg.timerCh, this.source.tickNs);
+    } else {
+      this.setTimeout(this.cfg.timerCh, LWIP_TICK_NS);
+    }
+  }
+
+  override notified(ch: number): void {
+    this.charge(this.c.client_entry);
+    if (ch === this.cfg.timerCh) this.onTimer();
+    else this.receive();
+    this.maybeNotify();
+  }
+
+  private onTimer(): void {
+    if (this.timerKind === TIMER_SOURCE && this.source !== null) {
+      this.sendSource();
+      this.setTimeout(this.cfg.timerCh, this.source.tickNs);
+    } else {
+      this.charge(this.c.client_tick);
+      this.setTimeout(this.cfg.timerCh, LWIP_TICK_NS);
+    }
+    // Frames may have arrived without a signal reaching us (we asked for none).
+    this.receive();
+  }
+
+  /** sddf_lwip_process_rx: drain the active queue, request a signal, re-check. */
+  private receive(): void {
+    const rx = this.rx;
+    const d = this.d;
+    const cfg = this.cfg;
+    let reprocess = true;
+    while (reprocess) {
+      while (rx.dequeueActive(d)) {
+        const off = d.ioOrOffset - cfg.rxIoBase;
+        if (
+          off < 0 ||
+          off % NET_BUFFER_SIZE !== 0 ||
+          off + NET_BUFFER_SIZE > cfg.rxData.size ||
+          d.len > NET_BUFFER_SIZE
+        ) {
+          this.badRxBuffers++;
+          continue;
+        }
+        const vaddr = cfg.rxData.vaddr + off;
+        if (cfg.cacheOps) this.charge(this.as.cacheCleanInvalidate(vaddr, d.len) * this.c.cache_line_op);
+        this.as.readBytes(vaddr, this.frame, 0, d.len);
+        this.charge(this.c.client_rx_pkt);
+        this.rxFrames++;
+        this.rxBytes += d.len;
+        const r = this.stack.input(this.frame, 0, d.len);
+        // pbuf_free: the buffer goes back as soon as lwIP is done with it.
+        rx.enqueueFree(d.ioOrOffset, 0, 0);
+        this.notifyRx = true;
+        if (r === IN_REPLY) this.transmit(this.frame, this.stack.replyLen);
+      }
+      rx.requestSignalActive();
+      reprocess = false;
+      if (!rx.emptyActive()) {
+        rx.cancelSignalActive();
+        reprocess = true;
+      }
+    }
+  }
+
+  /** lwip_eth_send: one copy into a free TX buffer, or drop when there is none. */
+  transmit(buf: Uint8Array, len: number): boolean {
+    const tx = this.tx;
+    const d = this.d;
+    const cfg = this.cfg;
+    this.charge(this.c.client_tx_pkt);
+    if (len > NET_BUFFER_SIZE || !tx.dequeueFree(d)) {
+      this.txDropNoBuffer++;
+      // handle_empty_tx_free: make sure virt_tx knows about what we queued.
+      if (this.notifyTx && tx.requireSignalActive()) {
+        tx.cancelSignalActive();
+        this.notify(cfg.tx.ch);
+        this.notifyTx = false;
+      }
+      return false;
+    }
+    const off = d.ioOrOffset - cfg.txIoBase;
+    if (off < 0 || off + NET_BUFFER_SIZE > cfg.txData.size) {
+      this.badRxBuffers++;
+      return false;
+    }
+    const vaddr = cfg.txData.vaddr + off;
+    this.as.writeBytes(vaddr, buf, 0, len);
+    this.charge(len * this.c.client_byte);
+    if (cfg.cacheOps) this.charge(this.as.cacheClean(vaddr, len) * this.c.cache_line_op);
+    tx.enqueueActive(d.ioOrOffset, len, 0);
+    this.notifyTx = true;
+    this.txFrames++;
+    this.txBytes += len;
+    return true;
+  }
+
+  private sendSource(): void {
+    const s = this.source!;
+    const now = this.now();
+    this.sourceCredit += ((now - this.sourceLast) * s.rateBps) / 1e9;
+    this.sourceLast = now;
+    const bits = s.payload * 8;
+    // Never bank more than a few ticks of credit: a source paused by its queue does not burst.
+    const cap = Math.max(bits, (s.rateBps * s.tickNs * 4) / 1e9);
+    if (this.sourceCredit > cap) this.sourceCredit = cap;
+    const sp = this.spec;
+    sp.srcMac = this.cfg.mac;
+    sp.srcIp = this.cfg.ip;
+    sp.dstMac = s.dstMac;
+    sp.dstIp = s.dstIp;
+    sp.srcPort = 40000;
+    sp.dstPort = s.dstPort;
+    while (this.sourceCredit >= bits) {
+      sp.seq = this.seq;
+      sp.ipId = this.seq & 0xffff;
+      sp.timeNs = Math.round(this.now());
+      const len = buildUdpFrame(this.frame, 0, sp, null, 0, s.payload);
+      if (!this.transmit(this.frame, len)) {
+        this.sourceCredit = 0;
+        break;
+      }
+      this.seq++;
+      this.sourceCredit -= bits;
+    }
+  }
+
+  /** sddf_lwip_maybe_notify: one deferred signal, the other one immediate. */
+  private maybeNotify(): void {
+    const cfg = this.cfg;
+    if (this.notifyRx && this.rx.requireSignalFree()) {
+      this.rx.cancelSignalFree();
+      this.notifyRx = false;
+      const curr = this.deferredNotifyCurr();
+      if (curr === -1) this.deferredNotify(cfg.rx.ch);
+      else if (curr !== cfg.rx.ch) this.notify(cfg.rx.ch);
+    } else if (this.notifyRx) {
+      this.notifyRx = false;
+      this.suppressed();
+    }
+    if (this.notifyTx && this.tx.requireSignalActive()) {
+      this.tx.cancelSignalActive();
+      this.notifyTx = false;
+      const curr = this.deferredNotifyCurr();
+      if (curr === -1) this.deferredNotify(cfg.tx.ch);
+      else if (curr !== cfg.tx.ch) this.notify(cfg.tx.ch);
+    } else if (this.notifyTx) {
+      this.notifyTx = false;
+      this.suppressed();
+    }
+  }
+
+  snapshot(): object {
+    return {
+      rxFrames: this.rxFrames,
+      txFrames: this.txFrames,
+      txDropNoBuffer: this.txDropNoBuffer,
+      badRxBuffers: this.badRxBuffers,
+      stack: { ...this.stack.counters },
+    };
+  }
+}

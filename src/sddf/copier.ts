@@ -1,0 +1,150 @@
+import { ProtectionDomain } from '../board/pd.js';
+import type { CopyConfig } from './config.js';
+import { type SddfCosts, sddfCosts } from './costs.js';
+import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from './net_queue.js';
+import { openQueue } from './queue_binding.js';
+
+/**
+ * The copier (network/components/copy.c), one per client. It copies each frame out of
+ * the shared RX DMA region into the client's own region and returns the DMA buffer at
+ * once, so a client never sees other clients' traffic and can never hoard DMA buffers.
+ * When the client has no free buffer the frame is dropped here: a slow client loses
+ * only its own packets.
+ */
+export class Copier extends ProtectionDomain {
+  private readonly cfg: CopyConfig;
+  private c!: SddfCosts;
+  private virt!: NetQueueHandle;
+  private cli!: NetQueueHandle;
+  private readonly vd = new NetBuffDesc();
+  private readonly cd = new NetBuffDesc();
+  // Counters
+  copied = 0;
+  copiedBytes = 0;
+  dropsNoClientBuffer = 0;
+  badClientBuffers = 0;
+
+  constructor(name: string, cfg: CopyConfig) {
+    super(name);
+    this.cfg = cfg;
+  }
+
+  override init(): void {
+    this.c = sddfCosts(this.kernel.costs);
+    this.virt = openQueue(this, this.cfg.virt);
+    this.cli = openQueue(this, this.cfg.client);
+    this.charge(this.c.copy_entry);
+    if (this.cfg.copyBytes) this.cli.buffersInit(0);
+  }
+
+  override notified(_ch: number): void {
+    this.charge(this.c.copy_entry);
+    if (this.cfg.copyBytes) this.rxReturn();
+    else this.passThrough();
+  }
+
+  private rxReturn(): void {
+    const virt = this.virt;
+    const cli = this.cli;
+    const vd = this.vd;
+    const cd = this.cd;
+    const clientSize = this.cfg.clientData.size;
+    let clientEnqueued = false;
+    let virtEnqueued = false;
+    let reprocess = true;
+    while (reprocess) {
+      while (!virt.emptyActive()) {
+        if (!cli.emptyFree()) {
+          cli.dequeueFree(cd);
+          if (cd.ioOrOffset % NET_BUFFER_SIZE !== 0 || cd.ioOrOffset + NET_BUFFER_SIZE > clientSize) {
+            // copy.c logs and drops that client buffer from circulation; so do we.
+            this.badClientBuffers++;
+            continue;
+          }
+          virt.dequeueActive(vd);
+          const len = vd.len <= NET_BUFFER_SIZE ? vd.len : NET_BUFFER_SIZE;
+          this.as.copy(
+            this.cfg.clientData.vaddr + cd.ioOrOffset,
+            this.cfg.deviceData.vaddr + vd.ioOrOffset,
+            len,
+          );
+          this.charge(this.c.copy_pkt + len * this.c.copy_byte);
+          cli.enqueueActive(cd.ioOrOffset, len, 0);
+          virt.enqueueFree(vd.ioOrOffset, 0, 0);
+          this.copied++;
+          this.copiedBytes += len;
+          clientEnqueued = true;
+          virtEnqueued = true;
+        } else {
+          virt.dequeueActive(vd);
+          this.charge(this.c.copy_pkt);
+          virt.enqueueFree(vd.ioOrOffset, 0, 0);
+          this.dropsNoClientBuffer++;
+          virtEnqueued = true;
+        }
+      }
+      virt.requestSignalActive();
+      reprocess = false;
+      if (!virt.emptyActive()) {
+        virt.cancelSignalActive();
+        reprocess = true;
+      }
+    }
+    this.signal(clientEnqueued, virtEnqueued);
+  }
+
+  /** sddf-d5pd: the same PD in the path, moving descriptors without copying bytes. */
+  private passThrough(): void {
+    const virt = this.virt;
+    const cli = this.cli;
+    const d = this.vd;
+    let clientEnqueued = false;
+    let virtEnqueued = false;
+    let reprocess = true;
+    while (reprocess) {
+      while (virt.dequeueActive(d)) {
+        this.charge(this.c.copy_pkt);
+        cli.enqueueActive(d.ioOrOffset, d.len, 0);
+        clientEnqueued = true;
+      }
+      while (cli.dequeueFree(d)) {
+        this.charge(this.c.copy_pkt);
+        virt.enqueueFree(d.ioOrOffset, 0, 0);
+        virtEnqueued = true;
+      }
+      virt.requestSignalActive();
+      cli.requestSignalFree();
+      reprocess = false;
+      if (!virt.emptyActive() || !cli.emptyFree()) {
+        virt.cancelSignalActive();
+        cli.cancelSignalFree();
+        reprocess = true;
+      }
+    }
+    this.signal(clientEnqueued, virtEnqueued);
+  }
+
+  private signal(clientEnqueued: boolean, virtEnqueued: boolean): void {
+    if (clientEnqueued) {
+      if (this.cli.requireSignalActive()) {
+        this.cli.cancelSignalActive();
+        this.notify(this.cfg.client.ch);
+      } else this.suppressed();
+    }
+    if (virtEnqueued) {
+      if (this.virt.requireSignalFree()) {
+        this.virt.cancelSignalFree();
+        this.deferredNotify(this.cfg.virt.ch);
+      } else this.suppressed();
+    }
+  }
+
+  snapshot(): object {
+    return {
+      copied: this.copied,
+      copiedBytes: this.copiedBytes,
+      dropsNoClientBuffer: this.dropsNoClientBuffer,
+      badClientBuffers: this.badClientBuffers,
+    };
+  }
+}

@@ -1,0 +1,191 @@
+import { PERM_R, PERM_W } from '../board/address_space.js';
+import { ProtectionDomain } from '../board/pd.js';
+import { MAC_BROADCAST } from '../net/mac.js';
+import type { VirtRxConfig } from './config.js';
+import { type SddfCosts, sddfCosts } from './costs.js';
+import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from './net_queue.js';
+import { openQueue } from './queue_binding.js';
+
+const DROP = -1;
+const BROADCAST = -2;
+
+/**
+ * The RX virtualiser (network/components/virt_rx.c): hands each received buffer to the
+ * client whose MAC it is addressed to, after cleaning and invalidating its cache lines
+ * (a user-mode invalidate alone is not available on Arm, so clean+invalidate it is).
+ * Broadcast frames go to every client with a reference count; frames nobody wants go
+ * straight back to the driver. It maps the DMA region read-only and never writes it.
+ */
+export class VirtRx extends ProtectionDomain {
+  private readonly cfg: VirtRxConfig;
+  private c!: SddfCosts;
+  private drv!: NetQueueHandle;
+  private clients: NetQueueHandle[] = [];
+  private readonly clientNotify: Uint8Array;
+  private numBuffers = 0;
+  private readonly d = new NetBuffDesc();
+  private readonly macBuf = new Uint8Array(6);
+  // Counters
+  delivered = 0;
+  broadcasts = 0;
+  unmatched = 0;
+  badReturns = 0;
+
+  constructor(name: string, cfg: VirtRxConfig) {
+    super(name);
+    this.cfg = cfg;
+    this.clientNotify = new Uint8Array(cfg.clients.length);
+  }
+
+  override init(): void {
+    this.c = sddfCosts(this.kernel.costs);
+    this.drv = openQueue(this, this.cfg.driver);
+    this.clients = this.cfg.clients.map((cl) => openQueue(this, cl.conn));
+    this.numBuffers = this.cfg.driver.capacity;
+    this.as.resolve(this.cfg.metadataVaddr, this.numBuffers, PERM_R | PERM_W);
+    this.charge(this.c.vrx_entry);
+    this.drv.buffersInit(this.cfg.data.ioAddr);
+    if (this.drv.requireSignalFree()) {
+      this.drv.cancelSignalFree();
+      this.deferredNotify(this.cfg.driver.ch);
+    }
+  }
+
+  override notified(_ch: number): void {
+    this.charge(this.c.vrx_entry);
+    this.rxReturn();
+    this.rxProvide();
+  }
+
+  /** Finds the client a frame is for: first match in client order (get_mac_addr_match). */
+  private match(vaddr: number): number {
+    this.as.readBytes(vaddr, this.macBuf, 0, 6);
+    const b = this.macBuf;
+    const dst =
+      b[0]! * 2 ** 40 + b[1]! * 2 ** 32 + ((b[2]! << 24) >>> 0) + (b[3]! << 16) + (b[4]! << 8) + b[5]!;
+    const clients = this.cfg.clients;
+    for (let i = 0; i < clients.length; i++) {
+      const macs = clients[i]!.macs;
+      for (let j = 0; j < macs.length; j++) if (macs[j] === dst) return i;
+    }
+    return dst === MAC_BROADCAST ? BROADCAST : DROP;
+  }
+
+  private rxReturn(): void {
+    const drv = this.drv;
+    const d = this.d;
+    const data = this.cfg.data;
+    const meta = this.cfg.metadataVaddr;
+    let reprocess = true;
+    let notifyDrv = false;
+    while (reprocess) {
+      while (!drv.emptyActive()) {
+        drv.dequeueActive(d);
+        const offset = d.ioOrOffset - data.ioAddr;
+        if (offset < 0 || offset >= this.numBuffers * NET_BUFFER_SIZE || offset % NET_BUFFER_SIZE !== 0) {
+          // The driver is trusted; a bad address is a configuration bug we count.
+          this.badReturns++;
+          continue;
+        }
+        const vaddr = data.vaddr + offset;
+        const lines = this.as.cacheCleanInvalidate(vaddr, d.len);
+        this.charge(this.c.vrx_pkt + lines * this.c.cache_line_op);
+        const client = this.match(vaddr);
+        const idx = offset / NET_BUFFER_SIZE;
+        if (client >= 0) {
+          this.as.write(meta + idx, 1, 1);
+          this.clients[client]!.enqueueActive(offset, d.len, 0);
+          this.clientNotify[client] = 1;
+          this.delivered++;
+        } else if (client === BROADCAST) {
+          this.as.write(meta + idx, 1, this.clients.length);
+          for (let i = 0; i < this.clients.length; i++) {
+            this.clients[i]!.enqueueActive(offset, d.len, 0);
+            this.clientNotify[i] = 1;
+          }
+          this.broadcasts++;
+        } else {
+          drv.enqueueFree(d.ioOrOffset, 0);
+          notifyDrv = true;
+          this.unmatched++;
+        }
+      }
+      drv.requestSignalActive();
+      reprocess = false;
+      if (!drv.emptyActive()) {
+        drv.cancelSignalActive();
+        reprocess = true;
+      }
+    }
+    if (notifyDrv) {
+      if (drv.requireSignalFree()) {
+        drv.cancelSignalFree();
+        this.deferredNotify(this.cfg.driver.ch);
+      } else this.suppressed();
+    }
+    for (let i = 0; i < this.clients.length; i++) {
+      if (this.clientNotify[i] === 0) continue;
+      this.clientNotify[i] = 0;
+      const q = this.clients[i]!;
+      if (q.requireSignalActive()) {
+        q.cancelSignalActive();
+        this.notify(this.cfg.clients[i]!.conn.ch);
+      } else this.suppressed();
+    }
+  }
+
+  private rxProvide(): void {
+    const drv = this.drv;
+    const d = this.d;
+    const meta = this.cfg.metadataVaddr;
+    let notifyDrv = false;
+    for (let i = 0; i < this.clients.length; i++) {
+      const q = this.clients[i]!;
+      let reprocess = true;
+      while (reprocess) {
+        while (!q.emptyFree()) {
+          q.dequeueFree(d);
+          this.charge(this.c.vrx_free_pkt);
+          const off = d.ioOrOffset;
+          // The C code asserts here; a copier is trusted, but we count instead of crash.
+          if (off % NET_BUFFER_SIZE !== 0 || off < 0 || off >= NET_BUFFER_SIZE * this.numBuffers) {
+            this.badReturns++;
+            continue;
+          }
+          const idx = off / NET_BUFFER_SIZE;
+          const refs = this.as.read(meta + idx, 1);
+          if (refs === 0) {
+            // Returned more often than handed out: a duplicate; dropping it keeps the pool whole.
+            this.badReturns++;
+            continue;
+          }
+          this.as.write(meta + idx, 1, refs - 1);
+          if (refs - 1 !== 0) continue;
+          drv.enqueueFree(off + this.cfg.data.ioAddr, 0);
+          notifyDrv = true;
+        }
+        q.requestSignalFree();
+        reprocess = false;
+        if (!q.emptyFree()) {
+          q.cancelSignalFree();
+          reprocess = true;
+        }
+      }
+    }
+    if (notifyDrv) {
+      if (drv.requireSignalFree()) {
+        drv.cancelSignalFree();
+        this.deferredNotify(this.cfg.driver.ch);
+      } else this.suppressed();
+    }
+  }
+
+  snapshot(): object {
+    return {
+      delivered: this.delivered,
+      broadcasts: this.broadcasts,
+      unmatched: this.unmatched,
+      badReturns: this.badReturns,
+    };
+  }
+}

@@ -1,0 +1,278 @@
+import { describe, expect, it } from 'vitest';
+import { Engine, type EventSink } from '../../src/board/engine.js';
+import type { NicEndpoint, NicLink } from '../../src/board/host.js';
+import { type LoadStreamSpec, LoadGenerator } from '../../src/board/load_generator.js';
+import { Prng } from '../../src/board/prng.js';
+import { RttStats } from '../../src/board/rtt_stats.js';
+import { Wire } from '../../src/board/wire.js';
+import { ARP_OP_REPLY } from '../../src/net/arp.js';
+import { makeUdpEchoReply } from '../../src/net/echo_reply.js';
+import {
+  buildArpRequest,
+  buildUdpFrame,
+  ParsedFrame,
+  parseFrame,
+  UdpFrameSpec,
+} from '../../src/net/frame.js';
+
+const GEN_MAC = 0x02_00_00_00_0a_01;
+const GEN_IP = 0x0a_00_00_01;
+const ECHO_MAC = 0x02_00_00_00_00_01;
+const ECHO_IP = 0x0a_00_00_02;
+const FT_1514 = 12304;
+const SLOT = 2048;
+
+/**
+ * Stands at the NIC end of the wire and sends every UDP frame back as its echo `delayNs` after it
+ * arrived (src/net's echo helper rewrites it in place). Drops every `dropEvery`-th frame if set.
+ */
+class EchoEndpoint implements NicEndpoint, EventSink {
+  link: NicLink | null = null;
+  received = 0;
+  readonly frames: Uint8Array[] = [];
+  private readonly slab = new Uint8Array(256 * SLOT);
+  private readonly lens = new Uint16Array(256);
+  private head = 0;
+  private count = 0;
+  private readonly sinkId: number;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly delayNs: number,
+    private readonly dropEvery = 0,
+    private readonly keep = false,
+  ) {
+    this.sinkId = engine.addSink(this);
+  }
+
+  attachLink(link: NicLink): void {
+    this.link = link;
+  }
+
+  receiveFrame(buf: Uint8Array, off: number, len: number, timeNs: number): void {
+    this.received++;
+    if (this.keep) this.frames.push(buf.slice(off, off + len));
+    if (this.dropEvery > 0 && this.received % this.dropEvery === 0) return;
+    const slot = (this.head + this.count) % 256;
+    this.slab.set(buf.subarray(off, off + len), slot * SLOT);
+    this.lens[slot] = len;
+    this.count++;
+    this.engine.at(timeNs + this.delayNs, this.sinkId, 0);
+  }
+
+  onEvent(): void {
+    const base = this.head * SLOT;
+    const len = makeUdpEchoReply(this.slab, base, this.lens[this.head]!);
+    if (len > 0) this.link!.transmitFromNic(this.slab, base, len, this.engine.now);
+    this.head = (this.head + 1) % 256;
+    this.count--;
+  }
+}
+
+function stream(rateBps: number, extra: Partial<LoadStreamSpec> = {}): LoadStreamSpec {
+  return { targetMac: ECHO_MAC, targetIp: ECHO_IP, rateBps, ...extra };
+}
+
+function setup(
+  streams: LoadStreamSpec[],
+  opts: { delayNs?: number; dropEvery?: number; keep?: boolean } = {},
+) {
+  const engine = new Engine();
+  const wire = new Wire({ engine, rateBps: 1e9 });
+  const echo = new EchoEndpoint(engine, opts.delayNs ?? 5000, opts.dropEvery ?? 0, opts.keep ?? false);
+  wire.attachNic(echo);
+  const gen = new LoadGenerator({
+    engine,
+    link: wire,
+    prng: new Prng(42),
+    mac: GEN_MAC,
+    ip: GEN_IP,
+    streams,
+  });
+  wire.attachHost(gen);
+  return { engine, wire, echo, gen };
+}
+
+describe('LoadGenerator', () => {
+  it('achieves 100 Mb/s within 1% and measures the minimum RTT as two frame times plus the echo delay', () => {
+    const { engine, gen } = setup([stream(100e6, { stopNs: 100e6 })], { delayNs: 5000 });
+    gen.setWindow(0, 100e6);
+    engine.runUntil(101e6);
+    const r = gen.results();
+    expect(Math.abs(r.total.receivedBps - 100e6) / 100e6).toBeLessThan(0.01);
+    expect(Math.abs(r.total.sentBps - 100e6) / 100e6).toBeLessThan(0.01);
+    expect(r.total.lost).toBe(0);
+    expect(r.total.rtt.min).toBe(2 * FT_1514 + 5000);
+    expect(r.total.rtt.max).toBe(2 * FT_1514 + 5000);
+    expect(r.total.rtt.count).toBe(r.total.receivedFrames);
+    expect(r.malformed + r.foreign + r.total.corrupt + r.total.duplicates).toBe(0);
+  });
+
+  it('sends real UDP frames with correct checksums, the probe and the configured ports', () => {
+    const { engine, echo } = setup([stream(10e6, { stopNs: 3e6, payload: 100, targetPort: 7 })], {
+      keep: true,
+    });
+    engine.runUntil(4e6);
+    expect(echo.frames.length).toBeGreaterThan(30);
+    const p = new ParsedFrame();
+    for (const f of echo.frames) {
+      expect(parseFrame(f, 0, f.length, p)).toBe(true);
+      expect(p.udpDstPort).toBe(7);
+      expect(p.udpSrcPort).toBe(40000);
+      expect(p.ipSrc).toBe(GEN_IP);
+      expect(p.dstMac).toBe(ECHO_MAC);
+      expect(p.payloadLen).toBe(100);
+    }
+  });
+
+  it('saturates 1 GbE at 957 Mb/s of 1472-byte payloads: about 81.27k frames per second', () => {
+    const { engine, wire, gen } = setup([stream(957e6, { stopNs: 110e6 })], { delayNs: 2000 });
+    gen.setWindow(10e6, 110e6);
+    engine.runUntil(112e6);
+    const r = gen.results();
+    const fps = r.total.receivedFrames / 0.1;
+    expect(Math.abs(fps - 81_266) / 81_266).toBeLessThan(0.005);
+    expect(Math.abs(r.total.receivedBps - 957e6) / 957e6).toBeLessThan(0.005);
+    // The wire towards the echo end was busy nearly all the time.
+    expect(wire.counters.toNicBusyNs / 110e6).toBeGreaterThan(0.99);
+    expect(r.total.rtt.min).toBeGreaterThanOrEqual(2 * FT_1514 + 2000);
+    expect(r.total.lost).toBe(0);
+  });
+
+  it('gives the same mean rate for Poisson and CBR streams', () => {
+    const { engine, gen } = setup([
+      stream(200e6, { stopNs: 200e6, pattern: 'cbr' }),
+      stream(200e6, { stopNs: 200e6, pattern: 'poisson' }),
+    ]);
+    gen.setWindow(0, 200e6);
+    engine.runUntil(201e6);
+    const [cbr, poisson] = gen.results().streams;
+    const expected = (200e6 * 0.2) / (1472 * 8);
+    expect(Math.abs(cbr!.sentFrames - expected) / expected).toBeLessThan(0.005);
+    expect(Math.abs(poisson!.sentFrames - cbr!.sentFrames) / cbr!.sentFrames).toBeLessThan(0.05);
+    expect(Math.abs(poisson!.receivedBps - cbr!.receivedBps) / cbr!.receivedBps).toBeLessThan(0.05);
+    expect(poisson!.lost + cbr!.lost).toBe(0);
+    // Poisson arrivals queue behind each other now and then; CBR at 40% load barely does.
+    expect(poisson!.rtt.max).toBeGreaterThan(poisson!.rtt.min);
+  });
+
+  it('interleaves several CBR streams at random phases, each at its own rate', () => {
+    const { engine, gen } = setup([
+      stream(100e6, { stopNs: 50e6 }),
+      stream(200e6, { stopNs: 50e6 }),
+      stream(300e6, { stopNs: 50e6 }),
+    ]);
+    gen.setWindow(0, 50e6);
+    engine.runUntil(51e6);
+    const r = gen.results();
+    [100e6, 200e6, 300e6].forEach((rate, i) => {
+      expect(Math.abs(r.streams[i]!.receivedBps - rate) / rate).toBeLessThan(0.01);
+    });
+    expect(r.total.receivedFrames).toBe(
+      r.streams[0]!.receivedFrames + r.streams[1]!.receivedFrames + r.streams[2]!.receivedFrames,
+    );
+  });
+
+  it('counts the frames whose echo never came as lost', () => {
+    const { engine, gen } = setup([stream(50e6, { stopNs: 20e6 })], { dropEvery: 10 });
+    gen.setWindow(0, 20e6);
+    engine.runUntil(21e6);
+    const r = gen.results().total;
+    expect(r.lost).toBe(Math.floor(r.sentFrames / 10));
+    expect(r.receivedFrames).toBe(r.sentFrames - r.lost);
+  });
+
+  it('counts malformed and foreign frames and ignores them', () => {
+    const { engine, wire, echo, gen } = setup([stream(1e6, { startNs: 1e9 })]);
+    const buf = new Uint8Array(200);
+    const spec = new UdpFrameSpec();
+    spec.srcMac = ECHO_MAC;
+    spec.dstMac = GEN_MAC;
+    spec.srcIp = ECHO_IP;
+    spec.dstIp = GEN_IP;
+    spec.srcPort = 1235;
+    spec.dstPort = 40000;
+    const len = buildUdpFrame(buf, 0, spec, null, 0, 100);
+    // Right stream, but a sequence number that was never sent.
+    echo.link!.transmitFromNic(buf, 0, len, 0);
+    // A port no stream uses.
+    spec.dstPort = 5555;
+    const len2 = buildUdpFrame(buf, 0, spec, null, 0, 100);
+    echo.link!.transmitFromNic(buf, 0, len2, 0);
+    // A corrupted checksum.
+    buf[60] = buf[60]! ^ 0xff;
+    echo.link!.transmitFromNic(buf, 0, len2, 0);
+    engine.runUntil(1e6);
+    const r = gen.results();
+    expect(r.malformed).toBe(1);
+    expect(r.foreign).toBe(2);
+    expect(r.total.receivedFrames).toBe(0);
+    expect(wire.counters.fromNicFrames).toBe(3);
+  });
+
+  it('answers ARP requests for its own IP', () => {
+    const { engine, echo, gen } = setup([stream(1e6, { startNs: 1e9 })], { keep: true });
+    const buf = new Uint8Array(64);
+    const len = buildArpRequest(buf, 0, ECHO_MAC, ECHO_IP, GEN_IP);
+    echo.link!.transmitFromNic(buf, 0, len, 0);
+    engine.runUntil(1e6);
+    expect(gen.arpRepliesSent).toBe(1);
+    const p = new ParsedFrame();
+    expect(parseFrame(echo.frames[0]!, 0, echo.frames[0]!.length, p)).toBe(true);
+    expect(p.arpOp).toBe(ARP_OP_REPLY);
+    expect(p.arpSenderMac).toBe(GEN_MAC);
+    expect(p.arpSenderIp).toBe(GEN_IP);
+    expect(p.dstMac).toBe(ECHO_MAC);
+  });
+
+  it('is reproducible: the same seed gives the same results', () => {
+    const run = () => {
+      const { engine, gen } = setup([stream(300e6, { stopNs: 10e6, pattern: 'poisson' })]);
+      engine.runUntil(11e6);
+      return gen.results();
+    };
+    expect(run()).toEqual(run());
+  });
+});
+
+describe('RttStats', () => {
+  it('computes exact min, mean, median, p99, max and population stdev below the cap', () => {
+    const s = new RttStats(new Prng(1));
+    for (const x of [5, 1, 4, 2, 3, 6]) s.add(x);
+    expect(s.summary()).toEqual({
+      count: 6,
+      min: 1,
+      mean: 3.5,
+      median: 3.5,
+      p99: 6,
+      max: 6,
+      stdev: Math.sqrt(17.5 / 6),
+    });
+    for (let i = 7; i <= 200; i++) s.add(i);
+    expect(s.p99).toBe(198);
+    expect(s.median).toBe(100.5);
+  });
+
+  it('keeps a uniform reservoir beyond the cap while min, max and mean stay exact', () => {
+    const s = new RttStats(new Prng(7), 1000);
+    for (let i = 0; i < 100_000; i++) s.add(i);
+    expect(s.count).toBe(100_000);
+    expect(s.keptCount).toBe(1000);
+    expect(s.min).toBe(0);
+    expect(s.max).toBe(99_999);
+    expect(s.mean).toBeCloseTo(49_999.5, 6);
+    // The reservoir's median estimates the true one within a few percent of the range.
+    expect(Math.abs(s.median - 50_000)).toBeLessThan(5000);
+  });
+
+  it('bins the kept samples into a histogram starting at the minimum bin', () => {
+    const s = new RttStats(new Prng(1));
+    for (const x of [1000, 1100, 1999, 2000, 3500]) s.add(x);
+    expect(s.histogram(1000)).toEqual({ binNs: 1000, startNs: 1000, counts: [3, 1, 1] });
+  });
+
+  it('reports zeros when it has no samples', () => {
+    const s = new RttStats(new Prng(1));
+    expect(s.summary()).toEqual({ count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 });
+  });
+});
