@@ -230,9 +230,9 @@ export class AddressSpace {
       dr.cache!.cpuWrite(dOff, sr.bytes, so, len);
       return;
     }
-    // Both cached: read into the destination's cache copy, then mark it dirty.
+    // Both cached: allocate the destination lines first, then load straight into them.
+    dr.cache!.touchForWrite(dOff, len);
     sr.cache!.cpuRead(so, dr.cache!.data, dOff, len, this.owner);
-    dr.cache!.cpuWrite(dOff, dr.cache!.data, dOff, len);
   }
 
   /** Cache maintenance by virtual address. Returns the number of lines operated on. */

@@ -61,10 +61,12 @@ export class RegionCache {
 
   /** CPU load of a little-endian integer of `width` bytes. */
   cpuReadInt(off: number, width: number, who: string): number {
-    const l = off >>> LINE_SHIFT;
-    if (this.state[l] === INVALID) this.fill(l);
-    else if (this.stale[l] === 1 && this.log !== null)
-      this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
+    const last = (off + width - 1) >>> LINE_SHIFT;
+    for (let l = off >>> LINE_SHIFT; l <= last; l++) {
+      if (this.state[l] === INVALID) this.fill(l);
+      else if (this.stale[l] === 1 && this.log !== null)
+        this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
+    }
     const d = this.data;
     if (width === 1) return d[off]!;
     if (width === 2) return d[off]! | (d[off + 1]! << 8);
@@ -74,13 +76,17 @@ export class RegionCache {
   /** CPU store (write-allocate): the bytes stay in the cache until cleaned. */
   cpuWrite(off: number, src: Uint8Array, srcOff: number, len: number): void {
     if (len <= 0) return;
-    const first = off >>> LINE_SHIFT;
+    this.touchForWrite(off, len);
+    this.data.set(src.subarray(srcOff, srcOff + len), off);
+  }
+
+  /** Write-allocates [off, off+len) and marks it dirty; the caller then stores into `data`. */
+  touchForWrite(off: number, len: number): void {
     const last = (off + len - 1) >>> LINE_SHIFT;
-    for (let l = first; l <= last; l++) {
+    for (let l = off >>> LINE_SHIFT; l <= last; l++) {
       if (this.state[l] === INVALID) this.fill(l);
       this.state[l] = DIRTY;
     }
-    this.data.set(src.subarray(srcOff, srcOff + len), off);
   }
 
   cpuWriteInt(off: number, width: number, value: number): void {

@@ -1,4 +1,4 @@
-import { MemoryFault } from './address_space.js';
+import { MemoryFault, type MemoryFaultInfo } from './address_space.js';
 import { assert } from './assert.js';
 import type { Costs } from './cost_model.js';
 import { ACCT_IDLE, ACCT_KERNEL, CoreAccounting } from './cpu_accounting.js';
@@ -180,9 +180,13 @@ export class Kernel implements EventSink {
   /** Makes every thread runnable for its init (Microkit boot). */
   boot(): void {
     this.booted = true;
+    // Queue every thread first, then start the cores: the highest priority runs first.
     for (const t of this.threads) {
-      if (t.hasWork()) this.makeReady(t);
+      if (!t.hasWork()) continue;
+      t.state = T_READY;
+      this.cores[t.core]!.ready.push(t.id, t.priority);
     }
+    for (const core of this.cores) this.kick(core);
   }
 
   // ------------------------------------------------------------------ time
@@ -192,8 +196,9 @@ export class Kernel implements EventSink {
     return this.current !== null ? this.cursor / this.ghz : this.engine.now;
   }
 
+  /** The first whole cycle not before engine.now (the 1e-6 absorbs float error on grid times). */
   private nowCycles(): number {
-    return Math.round(this.engine.now * this.ghz);
+    return Math.ceil(this.engine.now * this.ghz - 1e-6);
   }
 
   // ------------------------------------------------------------------ charging
@@ -331,11 +336,14 @@ export class Kernel implements EventSink {
     } catch (e) {
       if (!(e instanceof MemoryFault)) throw e;
       this.current = saved;
-      this.stopThread(t, 'vm-fault', e.message, e.info.addr);
+      t.state = savedState; // so that stopThread takes it off a ready queue
+      this.stopThread(t, 'vm-fault', e.message, e.info);
       return;
     }
-    t.state = savedState === T_RUNNING ? T_RUNNING : savedState;
     this.current = saved;
+    t.state = savedState;
+    // Woken while it served the call (an IRQ it acked, ...): queue it now.
+    if (savedState === T_BLOCKED && t.hasWork()) this.makeReady(t);
   }
 
   /** A vCPU's access to an unmapped guest-physical address: a VM exit to its VMM. */
@@ -367,7 +375,7 @@ export class Kernel implements EventSink {
   }
 
   /** Stops a thread for good (until restarted) and tells its parent. */
-  stopThread(t: Thread, kind: string, detail: string, addr = 0): void {
+  stopThread(t: Thread, kind: string, detail: string, access: MemoryFaultInfo | null = null): void {
     if (t.state === T_STOPPED) return;
     if (t.state === T_READY) this.cores[t.core]!.ready.remove(t.id, t.priority);
     t.state = T_STOPPED;
@@ -381,11 +389,11 @@ export class Kernel implements EventSink {
         child: t.childId,
         info: {
           kind: kind === 'vm-fault' ? 'vm-fault' : 'crash',
-          addr,
-          width: 0,
-          write: false,
-          reason: 'unmapped',
-          value: 0,
+          addr: access?.addr ?? 0,
+          width: access?.width ?? 0,
+          write: access?.write ?? false,
+          reason: access?.reason ?? 'unmapped',
+          value: access?.value ?? 0,
           readValue: 0,
         },
       });
@@ -462,7 +470,6 @@ export class Kernel implements EventSink {
       case EV_REPLENISH: {
         const t = this.threads[payload]!;
         if (t.state !== T_THROTTLED) break;
-        t.usedInPeriod = 0;
         t.periodStart = this.nowCycles();
         t.state = T_BLOCKED;
         if (t.hasWork()) this.makeReady(t);
@@ -520,7 +527,7 @@ export class Kernel implements EventSink {
       t.run();
     } catch (e) {
       if (!(e instanceof MemoryFault)) throw e;
-      this.stopThread(t, 'vm-fault', e.message, e.info.addr);
+      this.stopThread(t, 'vm-fault', e.message, e.info);
     }
     if (t instanceof ProtectionDomain && t.state === T_RUNNING) {
       // The deferred signal or IRQ ack goes out with the Recv that ends the entry.
@@ -537,6 +544,10 @@ export class Kernel implements EventSink {
       if (t.usedInPeriod >= t.budgetCycles) {
         t.state = T_THROTTLED;
         t.throttles++;
+        // Entries run to completion, so an overrun is paid back: wait one period per budget used.
+        const periods = Math.max(1, Math.floor(t.usedInPeriod / t.budgetCycles));
+        t.usedInPeriod -= periods * t.budgetCycles;
+        t.periodStart += (periods - 1) * t.periodCycles;
         const at = (t.periodStart + t.periodCycles) / this.ghz;
         this.engine.at(Math.max(at, start / this.ghz), this.sinkId, t.id * 8 + EV_REPLENISH);
       } else if (t.hasWork()) {

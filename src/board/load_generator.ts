@@ -62,7 +62,7 @@ export interface StreamResult {
   /** Echoes arriving in the window (first copy only, payload intact). */
   receivedFrames: number;
   receivedPayloadBytes: number;
-  /** Sent in the window, never echoed (by the time results() was called). */
+  /** Sent in the window with no intact echo by the time results() was called (corrupt ones count). */
   lost: number;
   duplicates: number;
   corrupt: number;

@@ -85,6 +85,7 @@ import {
   RCR_PROM,
   RCR_RESET_VALUE,
   RDAR_RDAR,
+  RXIC_ICEN,
   RXD_EMPTY,
   RXD_RO1,
   RXD_RO2,
@@ -518,7 +519,7 @@ export class EnetNic implements MmioHandler, EventSink, NicEndpoint {
 
   private _rxCompleted(now: number): void {
     const ic = this.rxic0;
-    if ((ic & TXIC_ICEN) === 0) {
+    if ((ic & RXIC_ICEN) === 0) {
       this._fireRx();
       return;
     }

@@ -78,6 +78,7 @@ export class NetClient extends ProtectionDomain {
     } else {
       this.setTimeout(this.cfg.timerCh, LWIP_TICK_NS);
     }
+    this.maybeNotify();
   }
 
   override notified(ch: number): void {

@@ -21,6 +21,7 @@ import {
   ENET_RCR,
   ENET_RDAR,
   ENET_RMON_R_PACKETS,
+  ENET_RXIC0,
   ENET_TACC,
   ENET_TDAR,
   ENET_TXIC0,
@@ -206,6 +207,19 @@ describe('EnetNic receive', () => {
     expect(t.nic.irq).toBe(false);
     expect(t.irqLog.map((e) => e[1])).toEqual([true, false]);
     expect(t.nic.counters.irqEdges).toBe(1);
+  });
+
+  it('coalesces RXF when RXIC0 asks for it: one interrupt per ICFT frames', () => {
+    const t = rig();
+    enable(t, { eimr: EIR_RXF });
+    t.w(ENET_RXIC0, TXIC_ICEN | icft(3));
+    postRx(t);
+    const f = frame(NIC_MAC, HOST_MAC, 1000, 1);
+    for (let i = 0; i < 4; i++) t.wire.sendToNic(f, 0, f.length);
+    t.engine.runUntil(1e6);
+    expect(t.nic.counters.rxFrames).toBe(4);
+    expect(t.nic.counters.rxInterrupts).toBe(1);
+    expect(t.irqLog).toEqual([[3 * 8192, true]]);
   });
 
   it('returns to the ring start after the WRAP descriptor once the driver re-arms it', () => {
