@@ -30,18 +30,25 @@ export class RegionCache {
   readonly state: Uint8Array;
   readonly stale: Uint8Array;
   log: CoherenceLog | null = null;
+  /** Word views of the cache copy and of DRAM: a line moves as 16 words, no views made per line. */
+  private readonly data32: Uint32Array;
+  private readonly dram32: Uint32Array;
 
   constructor(region: Region) {
     this.region = region;
     this.data = new Uint8Array(region.size);
+    this.data32 = new Uint32Array(this.data.buffer);
+    this.dram32 = new Uint32Array(region.bytes.buffer, region.bytes.byteOffset, region.size >>> 2);
     const lines = Math.ceil(region.size / CACHE_LINE);
     this.state = new Uint8Array(lines);
     this.stale = new Uint8Array(lines);
   }
 
   private fill(line: number): void {
-    const off = line << LINE_SHIFT;
-    this.data.set(this.region.bytes.subarray(off, off + CACHE_LINE), off);
+    const w = line << 4;
+    const d = this.data32;
+    const m = this.dram32;
+    for (let i = 0; i < 16; i++) d[w + i] = m[w + i]!;
     this.state[line] = CLEAN;
     this.stale[line] = 0;
   }
@@ -165,8 +172,10 @@ export class RegionCache {
   }
 
   private writeBack(l: number): void {
-    const off = l << LINE_SHIFT;
-    this.region.bytes.set(this.data.subarray(off, off + CACHE_LINE), off);
+    const w = l << 4;
+    const d = this.data32;
+    const m = this.dram32;
+    for (let i = 0; i < 16; i++) m[w + i] = d[w + i]!;
     this.state[l] = CLEAN;
   }
 

@@ -22,10 +22,10 @@ const imx8mmTable = {
   ctx_switch: { value: 450, source: 'calib: "context switch ... about 400-500 cycles"' },
   syscall_signal: { value: 300, source: 'fitted: sddf-2pd/4pd/5pd tables (one seL4_Signal)' },
   syscall_recv: {
-    value: 300,
+    value: 729,
     source: 'fitted: sddf-2pd/4pd/5pd tables (kernel entry of Recv/NBSendRecv ending an entry point)',
   },
-  irq_entry: { value: 600, source: 'fitted: sddf-2pd table (IRQ exception, delivery as a notification)' },
+  irq_entry: { value: 556, source: 'fitted: sddf-2pd table (IRQ exception, delivery as a notification)' },
   irq_ack: { value: 250, source: 'fitted: sddf-2pd table (seL4_IRQHandler_Ack syscall)' },
   ppc_call: {
     value: 900,

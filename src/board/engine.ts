@@ -19,6 +19,8 @@ export class Engine {
    * event's (whole-ns time, target, arg). Same scenario, seed and build => same value.
    */
   traceHash = 0x811c9dc5;
+  /** Optional recorder of every dispatched event (recordings for replay); null normally. */
+  recorder: { record(time: number, target: number, arg: number): void } | null = null;
 
   private readonly queue: EventQueue;
   private readonly sinks: EventSink[] = [];
@@ -80,6 +82,7 @@ export class Engine {
       let h = Math.imul(this.traceHash ^ (time >>> 0), 0x01000193);
       h = Math.imul(h ^ target, 0x01000193);
       this.traceHash = Math.imul(h ^ (arg >>> 0), 0x01000193) >>> 0;
+      if (this.recorder !== null) this.recorder.record(time, target, arg);
       sinks[target]!.onEvent(arg, time);
       if (this.stopRequested) {
         this.stopRequested = false;

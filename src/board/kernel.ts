@@ -88,6 +88,12 @@ export class Kernel implements EventSink {
   private cursor = 0;
   private curCore: Core | null = null;
 
+  /**
+   * Observer of every dispatch (for traces): the thread, its core and the cycle span of
+   * the batch it ran. Null in normal runs, so it costs nothing.
+   */
+  onEntry: ((t: Thread, core: number, startCycle: number, endCycle: number) => void) | null = null;
+
   readonly faultLog: FaultRecord[] = [];
   faultCount = 0;
   booted = false;
@@ -511,6 +517,7 @@ export class Kernel implements EventSink {
     this.current = t;
     this.curCore = core;
     this.cursor = start;
+    const entryStart = start;
     if (core.pendingKernel > 0) {
       this.chargeKernel(core.pendingKernel, null);
       core.pendingKernel = 0;
@@ -536,6 +543,7 @@ export class Kernel implements EventSink {
       t.deferredKind = 0;
     }
     if (t.state === T_RUNNING) this.syscall(this.costs.syscall_recv);
+    if (this.onEntry !== null) this.onEntry(t, core.id, entryStart, this.cursor);
     start = this.cursor;
     this.current = null;
     this.curCore = null;

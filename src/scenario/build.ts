@@ -17,6 +17,7 @@ import {
 } from '../sddf/system.js';
 import type { Scenario } from './schema.js';
 import { SinkHost } from '../board/sink_host.js';
+import { composeLinux, type LinuxSystem } from '../baseline/linux.js';
 
 export const NIC_MAC = 0x02_00_00_00_00_01;
 export const GENERATOR_MAC = 0x02_00_00_00_f0_01;
@@ -49,7 +50,11 @@ export class BuildError extends Error {
 export interface Simulation {
   scenario: Scenario;
   board: Board;
-  net: NetSystem;
+  /** The sDDF network system, or null for the Linux baseline. */
+  net: NetSystem | null;
+  linux: LinuxSystem | null;
+  /** Every protection domain to report, in a stable order. */
+  pds: ProtectionDomain[];
   clients: ClientView[];
   generator: LoadGenerator | null;
   sink: SinkHost;
@@ -91,7 +96,6 @@ function variantOf(s: Scenario): NetVariant {
 
 /** Builds the board, the network system, clients and hosts a scenario describes. */
 export function buildSimulation(s: Scenario): Simulation {
-  if (s.system === 'linux') throw new BuildError("system 'linux' is built by buildLinuxSimulation");
   const costs = resolveScenarioCosts(s);
   const windowStart = s.warmup;
   const windowEnd = s.warmup + s.duration;
@@ -107,6 +111,7 @@ export function buildSimulation(s: Scenario): Simulation {
     nicMac: NIC_MAC,
   });
   const core = (c: number | undefined): number => c ?? 0;
+  if (s.system === 'linux') return attachHosts(s, board, null, buildLinux(s, board), windowStart, windowEnd);
   const sched = echoServerSched(0);
   const views: ClientView[] = [];
   const slots = s.clients.map((c, i) => {
@@ -190,6 +195,65 @@ export function buildSimulation(s: Scenario): Simulation {
     });
   });
 
+  return attachHosts(s, board, net, { views, pds: net.pds, linux: null }, windowStart, windowEnd);
+}
+
+interface Built {
+  views: ClientView[];
+  pds: ProtectionDomain[];
+  linux: LinuxSystem | null;
+}
+
+/** The Linux baseline: its one echo program stands for the scenario's one echo client. */
+function buildLinux(s: Scenario, board: Board): Built {
+  if (s.clients.length !== 1 || s.clients[0]!.app !== 'echo' || s.clients[0]!.kind !== 'native') {
+    throw new BuildError("system 'linux' runs exactly one native echo client (the echo program)");
+  }
+  const mac = clientMac(s, 0);
+  const ip = clientIp(s, 0);
+  const linux = composeLinux({
+    memory: board.memory,
+    kernel: board.kernel,
+    regs: board.nicRegs,
+    irq: board.nicIrq,
+    iommu: board.nicIommu,
+    mac,
+    ip,
+    core: 0,
+  });
+  const app = linux.app;
+  const st = linux.state;
+  const c = s.clients[0]!;
+  const view: ClientView = {
+    name: c.name,
+    kind: 'native',
+    app: 'echo',
+    mac,
+    ip,
+    pd: app,
+    copier: null,
+    counters() {
+      return {
+        rxFrames: app.rxFrames,
+        rxBytes: app.rxBytes,
+        txFrames: app.txFrames,
+        txBytes: app.txBytes,
+        drops: { socket_full: st.sockDrops, tx_ring_full: st.txRingFull },
+      };
+    },
+  };
+  return { views: [view], pds: linux.pds, linux };
+}
+
+function attachHosts(
+  s: Scenario,
+  board: Board,
+  net: NetSystem | null,
+  built: Built,
+  windowStart: number,
+  windowEnd: number,
+): Simulation {
+  const views = built.views;
   // Hosts on the wire: the ipbench-like generator and a sink for client sources.
   const sink = new SinkHost(SINK_MAC, SINK_IP);
   board.wire.attachHost(sink);
@@ -230,5 +294,15 @@ export function buildSimulation(s: Scenario): Simulation {
     board.wire.attachHost(generator);
   }
   sink.setWindow(windowStart, windowEnd);
-  return { scenario: s, board, net, clients: views, generator, sink, loadStreams };
+  return {
+    scenario: s,
+    board,
+    net,
+    linux: built.linux,
+    pds: built.pds,
+    clients: views,
+    generator,
+    sink,
+    loadStreams,
+  };
 }

@@ -27,20 +27,35 @@ function markPd(pd: ProtectionDomain): PdMark {
   };
 }
 
+/**
+ * Something that watches a run without changing it: captures, traces, time series,
+ * recordings. attach() runs after the system is built and before time starts;
+ * finish() may add to the result document (never change what the model measured).
+ */
+export interface RunObserver {
+  attach(sim: Simulation): void;
+  windowStart?(sim: Simulation): void;
+  finish?(sim: Simulation, doc: ResultDocument): void;
+}
+
 export interface RunOptions {
   /** Called between phases with the simulated time reached (for progress). */
   onProgress?: (simNs: number, endNs: number) => void;
+  observers?: RunObserver[];
 }
 
 /** Runs a built simulation through warm-up and the measurement window. */
 export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDocument {
   const s = sim.scenario;
-  const { board, net } = sim;
+  const { board } = sim;
   const start = s.warmup;
   const end = s.warmup + s.duration;
+  const observers = opts.observers ?? [];
+  for (const o of observers) o.attach(sim);
   board.run(start);
+  for (const o of observers) o.windowStart?.(sim);
   const before: Counted[] = sim.clients.map((c) => c.counters());
-  const pdBefore = new Map(net.pds.map((pd) => [pd, markPd(pd)]));
+  const pdBefore = new Map(sim.pds.map((pd) => [pd, markPd(pd)]));
   const nicBefore = { ...board.nic.counters };
   // Run in slices so progress can be reported; slicing does not change the trace.
   const slices = 10;
@@ -104,7 +119,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     };
   });
 
-  const pds = net.pds.map((pd) => {
+  const pds = sim.pds.map((pd) => {
     const a = kernel.accounting(pd.core);
     const total = windowCycles(pd.core);
     const m = pdBefore.get(pd)!;
@@ -142,7 +157,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
   // Fairness over what each loaded client got back relative to what it asked for.
   const shares = load.map((l) => (l.requested_mbps > 0 ? l.achieved_mbps / l.requested_mbps : 0));
 
-  return {
+  const doc: ResultDocument = {
     schema_version: RESULT_SCHEMA_VERSION,
     scenario: s.name,
     seed: s.seed,
@@ -165,6 +180,8 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     events: board.engine.eventsProcessed,
     trace_hash: board.engine.traceHash.toString(16).padStart(8, '0'),
   };
+  for (const o of observers) o.finish?.(sim, doc);
+  return doc;
 }
 
 function mergeRtt(sim: Simulation, ids: number[]) {

@@ -40,6 +40,8 @@ export class NetClient extends ProtectionDomain {
   private notifyRx = false;
   private notifyTx = false;
   source: SourceSpec | null = null;
+  /** Capture hook at the client's interface (0 = received, 1 = sent); null when not capturing. */
+  onFrame: ((dir: 0 | 1, timeNs: number, buf: Uint8Array, off: number, len: number) => void) | null = null;
   private readonly spec = new UdpFrameSpec();
   private sourceCredit = 0;
   private sourceLast = 0;
@@ -124,6 +126,7 @@ export class NetClient extends ProtectionDomain {
         this.charge(this.c.client_rx_pkt);
         this.rxFrames++;
         this.rxBytes += d.len;
+        if (this.onFrame !== null) this.onFrame(0, this.now(), this.frame, 0, d.len);
         const r = this.stack.input(this.frame, 0, d.len);
         // pbuf_free: the buffer goes back as soon as lwIP is done with it.
         rx.enqueueFree(d.ioOrOffset, 0, 0);
@@ -165,6 +168,7 @@ export class NetClient extends ProtectionDomain {
     this.charge(len * this.c.client_byte);
     if (cfg.cacheOps) this.charge(this.as.cacheClean(vaddr, len) * this.c.cache_line_op);
     tx.enqueueActive(d.ioOrOffset, len, 0);
+    if (this.onFrame !== null) this.onFrame(1, this.now(), buf, 0, len);
     this.notifyTx = true;
     this.txFrames++;
     this.txBytes += len;

@@ -9,8 +9,8 @@ import { type CostEntry, registerCostEntries } from '../board/cost_model.js';
  */
 const sddfTable = {
   mmio_access: {
-    value: 60,
-    source: 'datasheet-order: an uncached device-register access on A53 (fitted within 40..100)',
+    value: 108,
+    source: 'fitted: sddf-2pd table (an uncached device-register access; of the order of 100 cycles on A53)',
   },
   cache_line_op: {
     value: 12,
@@ -21,9 +21,9 @@ const sddfTable = {
     source: 'set from smp_barrier when board.kernel.smp_barriers is on; 0 on the single-core kernel',
   },
 
-  drv_entry: { value: 700, source: 'fitted: sddf-2pd table (handler entry, ring checks)' },
-  drv_rx_pkt: { value: 300, source: 'fitted: sddf-2pd table (rx_return + rx_provide per buffer)' },
-  drv_tx_pkt: { value: 300, source: 'fitted: sddf-2pd table (tx_provide + tx_return per buffer)' },
+  drv_entry: { value: 2362, source: 'fitted: sddf-2pd table (handler entry, ring checks)' },
+  drv_rx_pkt: { value: 579, source: 'fitted: sddf-2pd table (rx_return + rx_provide per buffer)' },
+  drv_tx_pkt: { value: 486, source: 'fitted: sddf-2pd table (tx_provide + tx_return per buffer)' },
 
   vrx_entry: { value: 700, source: 'fitted: sddf-4pd table' },
   vrx_pkt: { value: 250, source: 'fitted: sddf-4pd table (MAC match, translation, enqueue)' },
@@ -41,9 +41,9 @@ const sddfTable = {
     source: 'calib: "the copy ... about 700 cycles/packet at low load" for 1514-byte frames',
   },
 
-  client_entry: { value: 1500, source: 'fitted: sddf-2pd table (lwIP handler entry)' },
-  client_rx_pkt: { value: 2500, source: 'fitted: sddf-2pd table (lwIP input, UDP demux, echo callback)' },
-  client_tx_pkt: { value: 2000, source: 'fitted: sddf-2pd table (udp_sendto, ethernet output)' },
+  client_entry: { value: 268, source: 'fitted: sddf-2pd table (lwIP handler entry)' },
+  client_rx_pkt: { value: 2700, source: 'fitted: sddf-2pd table (lwIP input, UDP demux, echo callback)' },
+  client_tx_pkt: { value: 1852, source: 'fitted: sddf-2pd table (udp_sendto, ethernet output)' },
   client_byte: { value: 0.5, source: 'fitted: one copy of the frame into the TX buffer (as copy_byte)' },
   client_tick: { value: 2000, source: 'fitted: lwIP timer tick (sys_check_timeouts), 100 ms period' },
 } as const satisfies Record<string, CostEntry>;

@@ -1,3 +1,4 @@
+import { Probe, readProbe } from '../../src/net/payload.js';
 import { describe, expect, it } from 'vitest';
 import { Engine, type EventSink } from '../../src/board/engine.js';
 import type { NicEndpoint, NicLink } from '../../src/board/host.js';
@@ -75,7 +76,7 @@ function stream(rateBps: number, extra: Partial<LoadStreamSpec> = {}): LoadStrea
 
 function setup(
   streams: LoadStreamSpec[],
-  opts: { delayNs?: number; dropEvery?: number; keep?: boolean } = {},
+  opts: { delayNs?: number; dropEvery?: number; keep?: boolean; verifyPayload?: boolean } = {},
 ) {
   const engine = new Engine();
   const wire = new Wire({ engine, rateBps: 1e9 });
@@ -88,6 +89,7 @@ function setup(
     mac: GEN_MAC,
     ip: GEN_IP,
     streams,
+    verifyPayload: opts.verifyPayload ?? true,
   });
   wire.attachHost(gen);
   return { engine, wire, echo, gen };
@@ -123,6 +125,31 @@ describe('LoadGenerator', () => {
       expect(p.dstMac).toBe(ECHO_MAC);
       expect(p.payloadLen).toBe(100);
     }
+  });
+
+  it('sends frames with correct checksums and probes from its per-stream template when payloads are not verified', () => {
+    const { engine, echo, gen } = setup(
+      [stream(10e6, { stopNs: 3e6, payload: 1472 }), stream(10e6, { stopNs: 3e6, payload: 100 })],
+      {
+        keep: true,
+        verifyPayload: false,
+      },
+    );
+    gen.setWindow(0, 4e6);
+    engine.runUntil(4e6);
+    expect(echo.frames.length).toBeGreaterThan(30);
+    const p = new ParsedFrame();
+    const seqs = new Set<number>();
+    for (const f of echo.frames) {
+      expect(parseFrame(f, 0, f.length, p)).toBe(true);
+      expect(p.ipChecksumOk && p.udpChecksumOk).toBe(true);
+      const probe = new Probe();
+      expect(readProbe(f, p.payloadOffset, p.payloadLen, probe)).toBe(true);
+      seqs.add(probe.seq);
+    }
+    expect(seqs.size).toBe(echo.frames.length);
+    expect(gen.results().total.receivedFrames).toBeGreaterThan(30);
+    expect(gen.malformed).toBe(0);
   });
 
   it('saturates 1 GbE at 957 Mb/s of 1472-byte payloads: about 81.27k frames per second', () => {

@@ -1,0 +1,104 @@
+// Reads the scenario a command names (or the built-in default), applies command-line overrides
+// to its input document, and validates the result through the same loader as any file.
+
+import '../scenario/build.js';
+import '../guest/costs.js';
+import '../vmm/costs.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'yaml';
+import { knownCostNames } from '../board/cost_model.js';
+import { DEFAULT_SCENARIO_FILE, DEFAULT_SCENARIO_TEXT } from '../scenario/default_scenario.js';
+import { loadScenarioText } from '../scenario/load.js';
+import { formatProblem, type Problem } from '../scenario/problems.js';
+import type { Scenario } from '../scenario/schema.js';
+import { usageError } from './exit_codes.js';
+import type { CliIo } from './io.js';
+import { applyPath, formatValue, type PathValue } from './scenario_path.js';
+
+/** A scenario as the user gave it: the text and the name to show in messages. */
+export interface ScenarioSource {
+  text: string;
+  /** The path as typed on the command line, or DEFAULT_SCENARIO_FILE. */
+  file: string;
+}
+
+/** Reads a scenario file named on the command line, or the built-in default when none is named. */
+export function readScenarioSource(io: CliIo, file: string | undefined): ScenarioSource {
+  if (file === undefined) return { text: DEFAULT_SCENARIO_TEXT, file: DEFAULT_SCENARIO_FILE };
+  try {
+    return { text: readFileSync(resolve(io.cwd, file), 'utf8'), file };
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw usageError(`Cannot read the scenario '${file}': ${reason}`);
+  }
+}
+
+/** The cost names scenario overrides may use (every layer registers its entries on import). */
+export function scenarioLoadOptions(fileName: string): { knownCosts: string[]; format: 'yaml' | 'json' } {
+  return {
+    knownCosts: knownCostNames('imx8mm'),
+    format: fileName.toLowerCase().endsWith('.json') ? 'json' : 'yaml',
+  };
+}
+
+export type ValidateResult = { ok: true; scenario: Scenario } | { ok: false; problems: Problem[] };
+
+/** Validates the text as written, with positions in the user's file. */
+export function validateSource(src: ScenarioSource): ValidateResult {
+  return loadScenarioText(src.text, src.file, scenarioLoadOptions(src.file));
+}
+
+/**
+ * Applies overrides (from --seed, --duration, sweep --set) to the input document and validates
+ * the result. A problem names the overrides, since line numbers would point into a document the
+ * user never wrote. Returns the problems as text lines, or the scenario.
+ */
+export function applyOverrides(
+  src: ScenarioSource,
+  overrides: readonly PathValue[],
+): { ok: true; scenario: Scenario; inputJson: string } | { ok: false; messages: string[] } {
+  let doc: unknown;
+  try {
+    doc = parse(src.text, { maxAliasCount: 1000 });
+  } catch (e) {
+    return { ok: false, messages: [`${src.file}: cannot parse: ${(e as Error).message}`] };
+  }
+  for (const o of overrides) {
+    const err = applyPath(doc, o.path, o.value);
+    if (err !== null) return { ok: false, messages: [`${o.text}: ${err}`] };
+  }
+  const inputJson = JSON.stringify(doc);
+  const label = overrides.map((o) => `${o.text}=${formatValue(o.value)}`).join(' ');
+  const r = loadScenarioText(inputJson, `${src.file}.json`, {
+    knownCosts: knownCostNames('imx8mm'),
+    format: 'json',
+  });
+  if (r.ok) return { ok: true, scenario: r.scenario, inputJson };
+  return {
+    ok: false,
+    messages: r.problems.map(
+      (p) => `${src.file} with ${label}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`,
+    ),
+  };
+}
+
+/**
+ * The scenario a run command uses: the source validated as written (problems with positions),
+ * then with the overrides applied. Throws a usage error listing every problem.
+ */
+export function loadForRun(src: ScenarioSource, overrides: readonly PathValue[]): Scenario {
+  const first = validateSource(src);
+  if (!first.ok) throw usageError(problemReport(src.file, first.problems));
+  if (overrides.length === 0) return first.scenario;
+  const r = applyOverrides(src, overrides);
+  if (!r.ok) throw usageError(`${r.messages.join('\n')}`);
+  return r.scenario;
+}
+
+export function problemReport(file: string, problems: readonly Problem[]): string {
+  const n = problems.length;
+  return `${problems.map(formatProblem).join('\n')}\n${file}: ${n} problem${n === 1 ? '' : 's'}`;
+}
