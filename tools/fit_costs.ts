@@ -19,6 +19,13 @@ const passes = argi('--passes') > 0 ? Number(process.argv[argi('--passes') + 1])
 const start: Record<string, number> = argi('--start') > 0 ? JSON.parse(process.argv[argi('--start') + 1]!) : {};
 const durationNs = argi('--duration') > 0 ? Number(process.argv[argi('--duration') + 1]) * 1e9 : 0.2e9;
 
+// Plausible ranges (cycles) so the search cannot buy a fit with an unphysical constant.
+const bounds: Record<string, [number, number]> = argi('--bounds') > 0 ? JSON.parse(process.argv[argi('--bounds') + 1]!) : {};
+const clamp = (p: string, v: number): number => {
+  const b = bounds[p];
+  return b === undefined ? v : Math.min(b[1], Math.max(b[0], v));
+};
+
 const table = costTable('imx8mm');
 const current: Record<string, number> = {};
 for (const p of params) current[p] = start[p] ?? table[p]!.value;
@@ -63,7 +70,9 @@ for (let pass = 0; pass < passes; pass++) {
       let improved = true;
       while (improved) {
         improved = false;
-        const trial = { ...current, [p]: Math.round(current[p]! * f * 100) / 100 };
+        const next = clamp(p, Math.round(current[p]! * f * 100) / 100);
+        if (next === current[p]) break;
+        const trial = { ...current, [p]: next };
         const e = evaluate(trial);
         if (e < best) {
           best = e;

@@ -38,7 +38,7 @@ const imx8mmTable = {
     source: 'calib: "the SMP kernel makes syscalls about 50% more expensive"',
   },
   smp_barrier: {
-    value: 40,
+    value: 150,
     source: 'fitted: calib "SMP memory barriers ... add about 15% CPU at low load and 8% at high load"',
   },
   timer_set: { value: 1200, source: 'fitted: a PPC to the timer driver plus its work' },

@@ -123,7 +123,7 @@ export class NetClient extends ProtectionDomain {
         const vaddr = cfg.rxData.vaddr + off;
         if (cfg.cacheOps) this.charge(this.as.cacheCleanInvalidate(vaddr, d.len) * this.c.cache_line_op);
         this.as.readBytes(vaddr, this.frame, 0, d.len);
-        this.charge(this.c.client_rx_pkt);
+        this.charge(this.c.client_rx_pkt + 2 * this.c.queue_barrier);
         this.rxFrames++;
         this.rxBytes += d.len;
         if (this.onFrame !== null) this.onFrame(0, this.now(), this.frame, 0, d.len);
@@ -147,7 +147,7 @@ export class NetClient extends ProtectionDomain {
     const tx = this.tx;
     const d = this.d;
     const cfg = this.cfg;
-    this.charge(this.c.client_tx_pkt);
+    this.charge(this.c.client_tx_pkt + 2 * this.c.queue_barrier);
     if (len > NET_BUFFER_SIZE || !tx.dequeueFree(d)) {
       this.txDropNoBuffer++;
       // handle_empty_tx_free: make sure virt_tx knows about what we queued.

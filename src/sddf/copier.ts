@@ -68,7 +68,7 @@ export class Copier extends ProtectionDomain {
             this.cfg.deviceData.vaddr + vd.ioOrOffset,
             len,
           );
-          this.charge(this.c.copy_pkt + len * this.c.copy_byte);
+          this.charge(this.c.copy_pkt + 4 * this.c.queue_barrier + len * this.c.copy_byte);
           cli.enqueueActive(cd.ioOrOffset, len, 0);
           virt.enqueueFree(vd.ioOrOffset, 0, 0);
           this.copied++;

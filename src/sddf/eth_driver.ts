@@ -200,7 +200,7 @@ export class EthDriver extends ProtectionDomain {
       const len = this.as.read(at, 2);
       const addr = this.as.read(at + 4, 4);
       q.enqueueActive(addr, len);
-      this.charge(this.c.drv_rx_pkt);
+      this.charge(this.c.drv_rx_pkt + 2 * this.c.queue_barrier);
       ring.head++;
       moved = true;
       this.rxPackets++;
@@ -223,7 +223,7 @@ export class EthDriver extends ProtectionDomain {
         const idx = ring.tail % ring.capacity;
         const stat = TXD_READY | TXD_ADDCRC | TXD_LAST | (idx + 1 === ring.capacity ? DESC_WRAP : 0);
         this.writeSlot(ring, idx, this.d.ioOrOffset, this.d.len, stat);
-        this.charge(this.c.drv_tx_pkt);
+        this.charge(this.c.drv_tx_pkt + 2 * this.c.queue_barrier);
         ring.tail++;
         this.setReg(ENET_TDAR, TDAR_TDAR);
       }

@@ -89,7 +89,7 @@ export class VirtRx extends ProtectionDomain {
         }
         const vaddr = data.vaddr + offset;
         const lines = this.as.cacheCleanInvalidate(vaddr, d.len);
-        this.charge(this.c.vrx_pkt + lines * this.c.cache_line_op);
+        this.charge(this.c.vrx_pkt + 2 * this.c.queue_barrier + lines * this.c.cache_line_op);
         const client = this.match(vaddr);
         const idx = offset / NET_BUFFER_SIZE;
         if (client >= 0) {
@@ -145,7 +145,7 @@ export class VirtRx extends ProtectionDomain {
       while (reprocess) {
         while (!q.emptyFree()) {
           q.dequeueFree(d);
-          this.charge(this.c.vrx_free_pkt);
+          this.charge(this.c.vrx_free_pkt + 2 * this.c.queue_barrier);
           const off = d.ioOrOffset;
           // The C code asserts here; a copier is trusted, but we count instead of crash.
           if (off % NET_BUFFER_SIZE !== 0 || off < 0 || off >= NET_BUFFER_SIZE * this.numBuffers) {

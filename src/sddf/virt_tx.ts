@@ -86,7 +86,7 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     const d = this.d;
     if (!q.dequeueActive(d)) return false;
     const cl = this.cfg.clients[i]!;
-    this.charge(this.c.vtx_pkt);
+    this.charge(this.c.vtx_pkt + 2 * this.c.queue_barrier);
     let reject = -1;
     if (d.len === 0 || d.len > NET_BUFFER_SIZE) reject = TX_REJECT_LEN;
     else if (d.oid !== 0) reject = TX_REJECT_OID;
@@ -139,7 +139,7 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     let reprocess = true;
     while (reprocess) {
       while (drv.dequeueFree(d)) {
-        this.charge(this.c.vtx_return_pkt);
+        this.charge(this.c.vtx_return_pkt + 2 * this.c.queue_barrier);
         if (this.outstanding > 0) this.outstanding--;
         const i = this.owner(d.ioOrOffset);
         if (i < 0) {
