@@ -58,12 +58,61 @@ export class RegionCache {
     if (len <= 0) return;
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
-    for (let l = first; l <= last; l++) {
-      if (this.state[l] === INVALID) this.fill(l);
-      else if (this.stale[l] === 1 && this.log !== null)
-        this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
+    this.fillRange(first, last);
+    if (this.log !== null) {
+      for (let l = first; l <= last; l++) {
+        if (this.stale[l] === 1) this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
+      }
     }
     dst.set(this.data.subarray(off, off + len), dstOff);
+  }
+
+  /**
+   * Fills every invalid line in [first, last], moving each run of consecutive invalid
+   * lines with one copy (a frame is two dozen lines in a row).
+   */
+  private fillRange(first: number, last: number): void {
+    const state = this.state;
+    let l = first;
+    while (l <= last) {
+      if (state[l] !== INVALID) {
+        l++;
+        continue;
+      }
+      let end = l;
+      while (end < last && state[end + 1] === INVALID) end++;
+      if (end - l >= 3) {
+        this.data.set(this.region.bytes.subarray(l << LINE_SHIFT, (end + 1) << LINE_SHIFT), l << LINE_SHIFT);
+        for (let k = l; k <= end; k++) {
+          state[k] = CLEAN;
+          this.stale[k] = 0;
+        }
+      } else {
+        for (let k = l; k <= end; k++) this.fill(k);
+      }
+      l = end + 1;
+    }
+  }
+
+  /** Writes back every dirty line in [first, last], a run at a time. */
+  private writeBackRange(first: number, last: number): void {
+    const state = this.state;
+    let l = first;
+    while (l <= last) {
+      if (state[l] !== DIRTY) {
+        l++;
+        continue;
+      }
+      let end = l;
+      while (end < last && state[end + 1] === DIRTY) end++;
+      if (end - l >= 3) {
+        this.region.bytes.set(this.data.subarray(l << LINE_SHIFT, (end + 1) << LINE_SHIFT), l << LINE_SHIFT);
+        for (let k = l; k <= end; k++) state[k] = CLEAN;
+      } else {
+        for (let k = l; k <= end; k++) this.writeBack(k);
+      }
+      l = end + 1;
+    }
   }
 
   /** CPU load of a little-endian integer of `width` bytes. */
@@ -89,10 +138,18 @@ export class RegionCache {
 
   /** Write-allocates [off, off+len) and marks it dirty; the caller then stores into `data`. */
   touchForWrite(off: number, len: number): void {
+    const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
-    for (let l = off >>> LINE_SHIFT; l <= last; l++) {
-      if (this.state[l] === INVALID) this.fill(l);
-      this.state[l] = DIRTY;
+    // Whole lines about to be overwritten need no fill, only their partial ends do.
+    const wholeFirst = (off & (CACHE_LINE - 1)) === 0 ? first : first + 1;
+    const wholeLast = ((off + len) & (CACHE_LINE - 1)) === 0 ? last : last - 1;
+    const state = this.state;
+    for (let l = first; l <= last; l++) {
+      if (state[l] === INVALID) {
+        if (l < wholeFirst || l > wholeLast) this.fill(l);
+        else this.stale[l] = 0;
+      }
+      state[l] = DIRTY;
     }
   }
 
@@ -117,7 +174,7 @@ export class RegionCache {
     if (len <= 0) return 0;
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
-    for (let l = first; l <= last; l++) if (this.state[l] === DIRTY) this.writeBack(l);
+    this.writeBackRange(first, last);
     return last - first + 1;
   }
 
@@ -138,8 +195,8 @@ export class RegionCache {
     if (len <= 0) return 0;
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
+    this.writeBackRange(first, last);
     for (let l = first; l <= last; l++) {
-      if (this.state[l] === DIRTY) this.writeBack(l);
       this.state[l] = INVALID;
       this.stale[l] = 0;
     }
