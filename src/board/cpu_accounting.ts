@@ -24,6 +24,8 @@ export class CoreAccounting {
   readonly idleBuckets: number[] = [];
   readonly kernelBuckets: number[] = [];
   readonly userBuckets: number[][] = [];
+  private lastBucket = 0;
+  private lastBucketStart = 0;
 
   constructor(coreId: number, bucketCycles: number) {
     this.coreId = coreId;
@@ -61,6 +63,16 @@ export class CoreAccounting {
   private bucketise(who: number, start: number, cycles: number): void {
     const bc = this.bucketCycles;
     if (!(bc > 0)) return;
+    // Fast path: the segment lies inside the bucket the last one fell in.
+    if (start >= this.lastBucketStart && start + cycles <= this.lastBucketStart + bc) {
+      const series = who === ACCT_IDLE ? this.idleBuckets : who === ACCT_KERNEL ? this.kernelBuckets : this.series(who);
+      const b = this.lastBucket;
+      while (series.length <= b) series.push(0);
+      series[b]! += cycles;
+      return;
+    }
+    this.lastBucket = Math.floor(start / bc);
+    this.lastBucketStart = this.lastBucket * bc;
     let s = start;
     let left = cycles;
     const series =

@@ -19,6 +19,8 @@ export class Engine {
    * event's (whole-ns time, target, arg). Same scenario, seed and build => same value.
    */
   traceHash = 0x811c9dc5;
+  /** The end time of the runUntil in progress: work must not be done past it without an event. */
+  horizon = 0;
   /** Optional recorder of every dispatched event (recordings for replay); null normally. */
   recorder: { record(time: number, target: number, arg: number): void } | null = null;
 
@@ -71,6 +73,7 @@ export class Engine {
     const queue = this.queue;
     const sinks = this.sinks;
     this.stopRequested = false;
+    this.horizon = endTime;
     // An empty queue peeks as Infinity, which runUntil(Infinity) would otherwise accept.
     while (queue.size !== 0 && queue.peekTime() <= endTime) {
       queue.pop();

@@ -495,7 +495,12 @@ export class Kernel implements EventSink {
 
   /** Picks the next thread on an idle core and runs one batch of its work. */
   private dispatch(core: Core): void {
-    if (core.busy) return;
+    while (this.dispatchOnce(core)) {}
+  }
+
+  /** Runs one batch on an idle core; true when the core should go straight on to the next. */
+  private dispatchOnce(core: Core): boolean {
+    if (core.busy) return false;
     const now = this.nowCycles();
     let start = now > core.freeAt ? now : core.freeAt;
     if (start > core.freeAt) {
@@ -511,7 +516,7 @@ export class Kernel implements EventSink {
         core.pendingKernel = 0;
         core.freeAt = start + k;
       }
-      return;
+      return false;
     }
     const t = this.threads[tid]!;
     this.current = t;
@@ -566,8 +571,13 @@ export class Kernel implements EventSink {
       }
     }
     core.freeAt = start;
+    const endNs = start / this.ghz;
+    // Nothing else happens before this core is free again: run its next batch straight
+    // away instead of going through the event queue (same order, fewer events).
+    if (core.ready.size > 0 && endNs < this.engine.horizon && this.engine.peekTime() > endNs) return true;
     core.busy = true;
-    this.engine.at(start / this.ghz, this.sinkId, core.id * 8 + EV_CORE_FREE);
+    this.engine.at(endNs, this.sinkId, core.id * 8 + EV_CORE_FREE);
+    return false;
   }
 
   /** Closes the books at the end of a run: idle time up to `endNs` on every core. */
