@@ -10,7 +10,9 @@ export interface MeasuredPoint {
   rttUs: number;
 }
 
-export const CALIBRATION_FILE = fileURLToPath(new URL('../../shared/calibration/imx8mm-single-core.md', import.meta.url));
+export const CALIBRATION_FILE = fileURLToPath(
+  new URL('../../shared/calibration/imx8mm-single-core.md', import.meta.url),
+);
 
 /** Parses the system's table out of the calibration file (the file is the source of truth). */
 export function measuredTable(system: string, file = CALIBRATION_FILE): MeasuredPoint[] {

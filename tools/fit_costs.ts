@@ -16,11 +16,13 @@ const systems = (process.argv[2] ?? 'sddf-2pd').split(',') as SystemName[];
 const params = (process.argv[3] ?? '').split(',').filter(Boolean);
 const argi = (k: string) => process.argv.indexOf(k);
 const passes = argi('--passes') > 0 ? Number(process.argv[argi('--passes') + 1]) : 3;
-const start: Record<string, number> = argi('--start') > 0 ? JSON.parse(process.argv[argi('--start') + 1]!) : {};
+const start: Record<string, number> =
+  argi('--start') > 0 ? JSON.parse(process.argv[argi('--start') + 1]!) : {};
 const durationNs = argi('--duration') > 0 ? Number(process.argv[argi('--duration') + 1]) * 1e9 : 0.2e9;
 
 // Plausible ranges (cycles) so the search cannot buy a fit with an unphysical constant.
-const bounds: Record<string, [number, number]> = argi('--bounds') > 0 ? JSON.parse(process.argv[argi('--bounds') + 1]!) : {};
+const bounds: Record<string, [number, number]> =
+  argi('--bounds') > 0 ? JSON.parse(process.argv[argi('--bounds') + 1]!) : {};
 const clamp = (p: string, v: number): number => {
   const b = bounds[p];
   return b === undefined ? v : Math.min(b[1], Math.max(b[0], v));
@@ -51,7 +53,11 @@ function evaluate(costs: Record<string, number>, verbose = false): number {
       const dc = (r.cpu - m.cpu) / tol;
       const dt = (r.achieved_mbps - m.achieved) / (0.02 * m.achieved);
       // Squared errors in units of the tolerance, with a steep wall past it.
-      err += dc * dc + dt * dt + (Math.abs(dc) > 1 ? 10 * (Math.abs(dc) - 1) : 0) + (Math.abs(dt) > 1 ? 10 * (Math.abs(dt) - 1) : 0);
+      err +=
+        dc * dc +
+        dt * dt +
+        (Math.abs(dc) > 1 ? 10 * (Math.abs(dc) - 1) : 0) +
+        (Math.abs(dt) > 1 ? 10 * (Math.abs(dt) - 1) : 0);
       if (verbose)
         console.log(
           `${system} ${String(m.requested).padStart(4)}: ach ${r.achieved_mbps.toFixed(1)} (${m.achieved}) cpu ${r.cpu.toFixed(3)} (${m.cpu}) d=${(r.cpu - m.cpu).toFixed(3)} cpp ${r.cycles_per_pkt} (${m.cyclesPerPkt}) rtt ${r.rtt_us.mean} (${m.rttUs})`,

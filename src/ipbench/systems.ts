@@ -25,6 +25,7 @@ export interface IpbenchPointOptions {
   smpBarriers: boolean;
   /** ipbench drives the target from 4 load-generator machines. */
   streams: number;
+  pattern?: 'cbr' | 'poisson';
   costs?: Record<string, number>;
 }
 
@@ -46,6 +47,7 @@ export function ipbenchScenario(o: IpbenchPointOptions): ScenarioInput {
     rate: o.requestedBps / clientCount,
     payload: o.payload,
     streams: o.streams,
+    pattern: o.pattern ?? 'cbr',
   }));
   const multi = o.cores >= 2;
   return {

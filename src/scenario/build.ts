@@ -271,6 +271,7 @@ function attachHosts(
         rateBps: l.rate / l.streams,
         payload: l.payload,
         startNs: l.start ?? 0,
+        pattern: l.pattern,
       };
       if (l.stop !== undefined) spec.stopNs = l.stop;
       streams.push(spec);

@@ -194,10 +194,13 @@ const clientSchema = z
 const loadSchema = z.strictObject({
   to: z.string(),
   rate: bitrate(),
-  payload: z.int().min(0).max(MAX_UDP_PAYLOAD).default(MAX_UDP_PAYLOAD),
+  // The generator's payload carries a 16-byte probe (sequence and send time).
+  payload: z.int().min(16).max(MAX_UDP_PAYLOAD).default(MAX_UDP_PAYLOAD),
   start: time().optional(),
   stop: time().optional(),
   streams: z.int().min(1).default(1),
+  /** Send times: evenly spaced with a small jitter (cbr, like an ipbench client), or Poisson. */
+  pattern: z.enum(['cbr', 'poisson']).default('cbr'),
 });
 
 const faultSchema = z.strictObject({
