@@ -65,7 +65,8 @@ export class CoreAccounting {
     if (!(bc > 0)) return;
     // Fast path: the segment lies inside the bucket the last one fell in.
     if (start >= this.lastBucketStart && start + cycles <= this.lastBucketStart + bc) {
-      const series = who === ACCT_IDLE ? this.idleBuckets : who === ACCT_KERNEL ? this.kernelBuckets : this.series(who);
+      const series =
+        who === ACCT_IDLE ? this.idleBuckets : who === ACCT_KERNEL ? this.kernelBuckets : this.series(who);
       const b = this.lastBucket;
       while (series.length <= b) series.push(0);
       series[b]! += cycles;

@@ -10,6 +10,8 @@ export interface GuestSoftware {
   boot(): void;
   irq(n: number): void;
   timer(): void;
+  /** Deferred work the guest asked for with raiseSoftirq (a NAPI poll that used its budget). */
+  softirq?(): void;
 }
 
 export const MAX_VIRQ = 1024;
@@ -30,6 +32,7 @@ export class VirtualCpu extends Thread {
   virqCount = 0;
   virqCoalesced = 0;
   timerPending = false;
+  softirqPending = false;
   timerAt = Number.POSITIVE_INFINITY;
   /** Increments each restart so stale timer events are ignored. */
   generation = 0;
@@ -42,7 +45,9 @@ export class VirtualCpu extends Thread {
   }
 
   hasWork(): boolean {
-    return (this.guest !== null && !this.booted) || this.virqCount > 0 || this.timerPending;
+    return (
+      (this.guest !== null && !this.booted) || this.virqCount > 0 || this.timerPending || this.softirqPending
+    );
   }
 
   run(): void {
@@ -66,6 +71,20 @@ export class VirtualCpu extends Thread {
       this.timerPending = false;
       g.timer();
     }
+    if (this.softirqPending) {
+      this.softirqPending = false;
+      g.softirq?.();
+    }
+  }
+
+  /**
+   * Asks for another batch of guest work after this one. Entry points run to completion,
+   * so a guest that has more to do (a NAPI poll out of budget) ends its batch here and is
+   * dispatched again, letting the kernel run higher-priority work in between, as a
+   * preemptible vCPU would.
+   */
+  raiseSoftirq(): void {
+    this.softirqPending = true;
   }
 
   /** Charges guest work at the current point. */
@@ -86,6 +105,7 @@ export class VirtualCpu extends Thread {
     this.virqPending.fill(0);
     this.virqCount = 0;
     this.timerPending = false;
+    this.softirqPending = false;
     this.timerAt = Number.POSITIVE_INFINITY;
   }
 }

@@ -55,6 +55,8 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
   private c!: GuestCosts;
   private readonly driverOpts: VirtioNetDriverOptions;
   private readonly periodNs: number;
+  /** When the periodic timer is due next; re-armed from the previous expiry, as hrtimer_forward does. */
+  private nextTickNs = 0;
 
   constructor(cpu: VirtualCpu, opts: GuestKernelOptions) {
     this.cpu = cpu;
@@ -82,13 +84,20 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
     const drv = new VirtioNetDriver(this.cpu, mem, alloc, this, this.driverOpts, this.c);
     this.driver = drv;
     if (drv.probe()) this.stack.mac = drv.mac;
-    if (this.periodNs > 0) this.cpu.setTimer(this.cpu.now() + this.periodNs);
+    if (this.periodNs > 0) {
+      this.nextTickNs = this.cpu.now() + this.periodNs;
+      this.cpu.setTimer(this.nextTickNs);
+    }
   }
 
   irq(n: number): void {
     const drv = this.driver;
     if (n === this.opts.virq && drv !== null) drv.interrupt();
     else this.spuriousIrqs++;
+  }
+
+  softirq(): void {
+    this.driver?.softirq();
   }
 
   timer(): void {
@@ -98,11 +107,15 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
     const s = this.stack;
     if (this.source !== null) this.source.tick(now, s.mac, s.ip);
     if (this.ping !== null) this.ping.tick(now, s.mac, s.ip);
-    if (this.periodNs > 0) this.cpu.setTimer(now + this.periodNs);
+    if (this.periodNs > 0) {
+      do this.nextTickNs += this.periodNs;
+      while (this.nextTickNs <= now);
+      this.cpu.setTimer(this.nextTickNs);
+    }
   }
 
   rxFrame(buf: Uint8Array, off: number, len: number): void {
-    if (this.ping !== null && this.ping.onFrame(buf, off, len, this.cpu.now())) return;
+    if (this.ping?.onFrame(buf, off, len, this.cpu.now())) return;
     if (this.stack.input(buf, off, len) === IN_REPLY) this.transmit(buf, off, this.stack.replyLen, true);
   }
 

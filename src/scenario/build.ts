@@ -4,6 +4,7 @@ import { Board } from '../board/board.js';
 import { type Costs, resolveCosts } from '../board/cost_model.js';
 import { LoadGenerator, type LoadStreamSpec } from '../board/load_generator.js';
 import type { ProtectionDomain } from '../board/pd.js';
+import type { Thread } from '../board/thread.js';
 import { parseIpv4 } from '../net/ipv4_addr.js';
 import { parseMac } from '../net/mac.js';
 import type { NetClient } from '../sddf/client.js';
@@ -11,12 +12,16 @@ import type { Copier } from '../sddf/copier.js';
 import {
   composeNetSystem,
   echoServerSched,
+  type ClientSlot,
   type NetSystem,
   type NetVariant,
   nativeClientFactory,
 } from '../sddf/system.js';
 import type { Scenario } from './schema.js';
 import { SinkHost } from '../board/sink_host.js';
+import '../vmm/costs.js';
+import '../guest/costs.js';
+import { createGuestVm, type GuestVm } from '../vmm/guest_vm.js';
 import { composeLinux, type LinuxSystem } from '../baseline/linux.js';
 
 export const NIC_MAC = 0x02_00_00_00_00_01;
@@ -34,6 +39,8 @@ export interface ClientView {
   readonly ip: number;
   readonly pd: ProtectionDomain;
   readonly copier: Copier | null;
+  /** The guest VM behind a vm client. */
+  readonly vm?: GuestVm;
   counters(): {
     rxFrames: number;
     rxBytes: number;
@@ -53,8 +60,8 @@ export interface Simulation {
   /** The sDDF network system, or null for the Linux baseline. */
   net: NetSystem | null;
   linux: LinuxSystem | null;
-  /** Every protection domain to report, in a stable order. */
-  pds: ProtectionDomain[];
+  /** Every protection domain (and vCPU) to report, in a stable order. */
+  pds: Thread[];
   clients: ClientView[];
   generator: LoadGenerator | null;
   sink: SinkHost;
@@ -114,9 +121,8 @@ export function buildSimulation(s: Scenario): Simulation {
   if (s.system === 'linux') return attachHosts(s, board, null, buildLinux(s, board), windowStart, windowEnd);
   const sched = echoServerSched(0);
   const views: ClientView[] = [];
+  const vms: (GuestVm | null)[] = [];
   const slots = s.clients.map((c, i) => {
-    if (c.kind === 'vm')
-      throw new BuildError(`client '${c.name}': guest VMs are not available in this build yet`);
     const mac = clientMac(s, i);
     const ip = clientIp(s, i);
     let source = null;
@@ -133,19 +139,36 @@ export function buildSimulation(s: Scenario): Simulation {
       };
     }
     const clientCore = core(c.core);
+    const clientSched = {
+      ...sched.client,
+      core: clientCore,
+      ...(c.priority !== undefined ? { priority: c.priority } : {}),
+    };
+    let make: ClientSlot['make'] = nativeClientFactory(c.name, c.app, source);
+    let vm: GuestVm | null = null;
+    if (c.kind === 'vm') {
+      const g = c.guest!;
+      vm = createGuestVm(board.kernel, board.memory, {
+        name: c.name,
+        sched: clientSched,
+        ramBytes: g.ram,
+        queueNumMax: g.queue_size,
+        eventIdx: g.event_idx,
+        // A guest's source ticks on its virtual timer, finer than lwIP's.
+        guest: { app: c.app, ...(source !== null ? { source: { ...source, tickNs: 100e3 } } : {}) },
+      });
+      make = vm.make;
+    }
+    vms.push(vm);
     return {
       name: c.name,
       mac,
       ip,
       rxBuffers: c.rx_buffers ?? 512,
       txBuffers: c.tx_buffers ?? 512,
-      sched: {
-        ...sched.client,
-        core: clientCore,
-        ...(c.priority !== undefined ? { priority: c.priority } : {}),
-      },
+      sched: clientSched,
       copierSched: { ...sched.copier, core: clientCore },
-      make: nativeClientFactory(c.name, c.app, source),
+      make,
     };
   });
   const net = composeNetSystem(
@@ -171,6 +194,34 @@ export function buildSimulation(s: Scenario): Simulation {
   if (s.virt.tx_outstanding !== undefined && net.virtTx !== null)
     net.virtTx.outstandingLimit = s.virt.tx_outstanding;
   s.clients.forEach((c, i) => {
+    const vm = vms[i];
+    if (vm !== null && vm !== undefined) {
+      const vmm = vm.vmm!;
+      views.push({
+        name: c.name,
+        kind: 'vm',
+        app: c.app,
+        mac: slots[i]!.mac,
+        ip: slots[i]!.ip,
+        pd: vmm,
+        copier: net.copiers[i] ?? null,
+        vm,
+        counters() {
+          const n = vmm.net.counters;
+          const drops: Record<string, number> = { ...vmm.drops() };
+          const cp = net.copiers[i];
+          if (cp) drops['copier_no_buffer'] = cp.dropsNoClientBuffer;
+          return {
+            rxFrames: n.rxFrames,
+            rxBytes: n.rxBytes,
+            txFrames: n.txFrames,
+            txBytes: n.txBytes,
+            drops,
+          };
+        },
+      });
+      return;
+    }
     const pd = net.clients[i]! as NetClient;
     views.push({
       name: c.name,
@@ -195,12 +246,19 @@ export function buildSimulation(s: Scenario): Simulation {
     });
   });
 
-  return attachHosts(s, board, net, { views, pds: net.pds, linux: null }, windowStart, windowEnd);
+  // Report every PD, and each guest's vCPU right after its VMM.
+  const pds: Thread[] = [];
+  for (const pd of net.pds) {
+    pds.push(pd);
+    const vm = vms[net.clients.indexOf(pd)];
+    if (vm?.vcpu) pds.push(vm.vcpu);
+  }
+  return attachHosts(s, board, net, { views, pds, linux: null }, windowStart, windowEnd);
 }
 
 interface Built {
   views: ClientView[];
-  pds: ProtectionDomain[];
+  pds: Thread[];
   linux: LinuxSystem | null;
 }
 
@@ -273,7 +331,8 @@ function attachHosts(
         startNs: l.start ?? 0,
         pattern: l.pattern,
       };
-      if (l.stop !== undefined) spec.stopNs = l.stop;
+      // Sending stops with the measurement window; the run then drains what is in flight.
+      spec.stopNs = Math.min(l.stop ?? Number.POSITIVE_INFINITY, windowEnd);
       streams.push(spec);
     }
     loadStreams.push(ids);

@@ -1,4 +1,4 @@
-import type { ProtectionDomain } from '../board/pd.js';
+import type { Thread } from '../board/thread.js';
 import { jainIndex, RESULT_SCHEMA_VERSION, type ResultDocument, rttToUs } from '../report/result.js';
 import { buildSimulation, type Simulation } from './build.js';
 import type { Scenario } from './schema.js';
@@ -18,7 +18,7 @@ interface PdMark {
   throttles: number;
 }
 
-function markPd(pd: ProtectionDomain): PdMark {
+function markPd(pd: Thread): PdMark {
   return {
     sent: pd.notificationsSent,
     suppressed: pd.notificationsSuppressed,
@@ -37,6 +37,9 @@ export interface RunObserver {
   windowStart?(sim: Simulation): void;
   finish?(sim: Simulation, doc: ResultDocument): void;
 }
+
+/** How long echoes sent before the window's end may take to come back before they count as lost. */
+export const DRAIN_NS = 20e6;
 
 export interface RunOptions {
   /** Called between phases with the simulated time reached (for progress). */
@@ -64,7 +67,13 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     board.run(t);
     opts.onProgress?.(t, end);
   }
-  board.finish(end);
+  const after: Counted[] = sim.clients.map((c) => c.counters());
+  const pdAfter = new Map(sim.pds.map((pd) => [pd, markPd(pd)]));
+  const nicAfter = { ...board.nic.counters } as unknown as Record<string, number>;
+  // Drain: the generator stops at the window's end; echoes still in flight get DRAIN_NS to
+  // come back, so what is reported lost was really lost. Nothing measured counts this time.
+  board.run(end + DRAIN_NS);
+  board.finish(end + DRAIN_NS);
   const seconds = s.duration / 1e9;
   const kernel = board.kernel;
   const windowCycles = (c: number) => {
@@ -74,7 +83,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
 
   const gen = sim.generator?.results() ?? null;
   const clients = sim.clients.map((c, i) => {
-    const now = c.counters();
+    const now = after[i]!;
     const b = before[i]!;
     const drops: Record<string, number> = {};
     for (const [k, v] of Object.entries(now.drops)) drops[k] = v - (b.drops[k] ?? 0);
@@ -83,7 +92,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     const rttSummary = streamIds.length > 0 && sim.generator !== null ? mergeRtt(sim, streamIds) : null;
     let lost = 0;
     if (gen !== null) for (const id of streamIds) lost += gen.streams[id]!.lost;
-    if (streamIds.length > 0) drops['lost_in_flight'] = lost;
+    if (streamIds.length > 0) drops['lost'] = lost;
     return {
       name: c.name,
       kind: c.kind,
@@ -123,15 +132,16 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     const a = kernel.accounting(pd.core);
     const total = windowCycles(pd.core);
     const m = pdBefore.get(pd)!;
+    const e = pdAfter.get(pd)!;
     return {
       name: pd.name,
       core: pd.core,
       cpu_util: round4(((a.user[pd.id] ?? 0) + (a.kernelFor[pd.id] ?? 0)) / total),
       kernel_util: round4((a.kernelFor[pd.id] ?? 0) / total),
-      notifications_sent: pd.notificationsSent - m.sent,
-      notifications_suppressed: pd.notificationsSuppressed - m.suppressed,
-      dispatches: pd.dispatches - m.dispatches,
-      throttles: pd.throttles - m.throttles,
+      notifications_sent: e.sent - m.sent,
+      notifications_suppressed: e.suppressed - m.suppressed,
+      dispatches: e.dispatches - m.dispatches,
+      throttles: e.throttles - m.throttles,
       faults: pd.faults,
     };
   });
@@ -149,7 +159,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     });
   }
 
-  const nicNow = board.nic.counters as unknown as Record<string, number>;
+  const nicNow = nicAfter;
   const nic: Record<string, number> = {};
   for (const [k, v] of Object.entries(nicNow))
     if (typeof v === 'number') nic[k] = v - ((nicBefore as unknown as Record<string, number>)[k] ?? 0);

@@ -188,7 +188,7 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
     return [s, c];
   };
 
-  const totalTx = spec.clients.reduce((n, c) => n + ceilPowerOfTwo(c.txBuffers), 0);
+  const totalTx = ceilPowerOfTwo(spec.clients.reduce((n, c) => n + ceilPowerOfTwo(c.txBuffers), 0));
   const slots = spec.clients;
   const txData = slots.map((c) => {
     const r = memory.allocate(`net/tx/data/client/${c.name}`, dataRegionBytes(ceilPowerOfTwo(c.txBuffers)));

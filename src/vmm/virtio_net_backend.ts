@@ -197,7 +197,7 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
     let budget = vq.num;
     for (;;) {
       if (budget === 0) {
-        if (vq.availPending() !== 0) cnt.txBudgetExhausted++;
+        if (vq.enableNotify()) cnt.txBudgetExhausted++;
         break;
       }
       const r = vq.popAvail(chain);
@@ -396,7 +396,7 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
 
   private raiseUsed(): void {
     const mmio = this.mmio;
-    if (mmio !== null && mmio.raiseUsedInterrupt()) this.host.injectIrq();
+    if (mmio?.raiseUsedInterrupt()) this.host.injectIrq();
   }
 
   private queueOf(i: number): VirtqueueDevice | null {

@@ -164,8 +164,12 @@ describe('VMM and Linux-like guest over virtio-mmio', () => {
     // copies, the guest a receive and a transmit, and every trapped access a VM exit.
     const acct = rig.kernel.accounting(0);
     const costs = rig.kernel.costs as unknown as Record<string, number>;
-    expect(acct.user[rv.vmm.id]!).toBeGreaterThanOrEqual(200 * (2 * costs['vmm_pkt']! + 2 * 1514 * costs['vmm_byte']!));
-    expect(acct.user[rv.vmm.vcpu.id]!).toBeGreaterThanOrEqual(200 * (costs['guest_rx_pkt']! + costs['guest_tx_pkt']!));
+    expect(acct.user[rv.vmm.id]!).toBeGreaterThanOrEqual(
+      200 * (2 * costs['vmm_pkt']! + 2 * 1514 * costs['vmm_byte']!),
+    );
+    expect(acct.user[rv.vmm.vcpu.id]!).toBeGreaterThanOrEqual(
+      200 * (costs['guest_rx_pkt']! + costs['guest_tx_pkt']!),
+    );
     const exits = rv.vmm.counters.mmioReads + rv.vmm.counters.mmioWrites;
     expect(acct.kernelFor[rv.vmm.vcpu.id]!).toBeGreaterThanOrEqual(exits * costs['vm_exit']!);
   });

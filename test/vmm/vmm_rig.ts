@@ -48,6 +48,8 @@ export class FakeSddfPeer extends ProtectionDomain {
   stalls = 0;
   /** When set, ICMP echo requests the VMM sends come straight back as replies. */
   reflect: ((frame: Uint8Array) => Uint8Array | null) | null = null;
+  /** While set, transmitted buffers are left on the active queue (a stalled virt_tx). */
+  holdTx = false;
   private readonly d = new NetBuffDesc();
 
   override init(): void {
@@ -90,6 +92,7 @@ export class FakeSddfPeer extends ProtectionDomain {
   }
 
   private drainTx(): void {
+    if (this.holdTx) return;
     const tx = this.tx;
     const d = this.d;
     let reprocess = true;
@@ -233,8 +236,18 @@ export function buildRig(specs: RigVmSpec[]): Rig {
       pv += reg.size + 4096;
       return at;
     };
-    peer.rxConn = { freeVaddr: mapPeer(rxFree), activeVaddr: mapPeer(rxActive), capacity: rxCap, ch: PEER_RX_CH };
-    peer.txConn = { freeVaddr: mapPeer(txFree), activeVaddr: mapPeer(txActive), capacity: txCap, ch: PEER_TX_CH };
+    peer.rxConn = {
+      freeVaddr: mapPeer(rxFree),
+      activeVaddr: mapPeer(rxActive),
+      capacity: rxCap,
+      ch: PEER_RX_CH,
+    };
+    peer.txConn = {
+      freeVaddr: mapPeer(txFree),
+      activeVaddr: mapPeer(txActive),
+      capacity: txCap,
+      ch: PEER_TX_CH,
+    };
     peer.rxDataVaddr = mapPeer(rxData);
     peer.txDataVaddr = mapPeer(txData);
     vms.push({ vm, vmm, peer, cfg, regions: [rxFree, rxActive, txFree, txActive, rxData, txData] });
