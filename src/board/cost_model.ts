@@ -20,12 +20,21 @@ const imx8mmTable = {
 
   // seL4 kernel (single-core kernel unless board.kernel.smp)
   ctx_switch: { value: 450, source: 'calib: "context switch ... about 400-500 cycles"' },
-  syscall_signal: { value: 300, source: 'fitted: sddf-2pd/4pd/5pd tables (one seL4_Signal)' },
-  syscall_recv: {
-    value: 729,
-    source: 'fitted: sddf-2pd/4pd/5pd tables (kernel entry of Recv/NBSendRecv ending an entry point)',
+  syscall_signal: {
+    value: 150,
+    source:
+      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (one seL4_Signal; at its lower bound 150)',
   },
-  irq_entry: { value: 556, source: 'fitted: sddf-2pd table (IRQ exception, delivery as a notification)' },
+  syscall_recv: {
+    value: 150,
+    source:
+      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (kernel entry of the Recv/NBSendRecv that ends an entry point; at its lower bound 150)',
+  },
+  irq_entry: {
+    value: 1251,
+    source:
+      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (IRQ exception and delivery as a notification)',
+  },
   irq_ack: { value: 250, source: 'fitted: sddf-2pd table (seL4_IRQHandler_Ack syscall)' },
   ppc_call: {
     value: 900,
