@@ -69,8 +69,10 @@ function evaluate(costs: Record<string, number>, verbose = false): number {
 
 let best = evaluate(current);
 console.log('start', best.toFixed(2), JSON.stringify(current));
+const steps =
+  argi('--steps') > 0 ? process.argv[argi('--steps') + 1]!.split(',').map(Number) : [1.5, 1.2, 1.08];
 for (let pass = 0; pass < passes; pass++) {
-  const step = pass === 0 ? 1.5 : pass === 1 ? 1.2 : 1.08;
+  const step = steps[Math.min(pass, steps.length - 1)]!;
   for (const p of params) {
     for (const f of [step, 1 / step]) {
       let improved = true;

@@ -23,8 +23,26 @@ export interface CliIo {
   readonly simulate?: ((sim: Simulation, opts: RunOptions) => ResultDocument) | undefined;
 }
 
+let pipeGuard = false;
+
+/**
+ * A reader that goes away (`sddfsim ... | head`) closes the pipe: stop quietly, as Unix tools do
+ * on SIGPIPE, instead of dying on an unhandled EPIPE with a stack trace.
+ */
+function guardPipes(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw e;
+    });
+  }
+}
+
 /** The real process: stdout, stderr, environment and working directory. */
 export function processIo(): CliIo {
+  guardPipes();
   return {
     stdout: (text) => {
       process.stdout.write(text);

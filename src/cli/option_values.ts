@@ -17,20 +17,16 @@ export function integerIn(min: number, max: number): (text: string) => number {
 
 /** A time with units ('50ms', '1s') or a number of seconds; kept as typed for the scenario. */
 export function timeText(text: string): string {
-  const r = parseTime(text);
-  if (!r.ok) throw new InvalidArgumentError(r.message);
-  if (r.value <= 0) throw new InvalidArgumentError('must be greater than zero');
+  timeNs(text);
   return text;
 }
 
-/** A time in ns. */
+/** A positive time in ns. */
 export function timeNs(text: string): number {
-  return parseTimeNs(timeText(text));
-}
-
-function parseTimeNs(text: string): number {
   const r = parseTime(text);
-  return r.ok ? r.value : 0;
+  if (!r.ok) throw new InvalidArgumentError(r.message);
+  if (r.value <= 0) throw new InvalidArgumentError('must be greater than zero');
+  return r.value;
 }
 
 /** `k/n` with 1 <= k <= n: run only the runs with index % n == k - 1. */

@@ -3,12 +3,14 @@
 
 export type PathSegment = string | number;
 export type ScalarValue = string | number | boolean;
+/** What an override may put in the document: a scalar, or a list of names (--pcap). */
+export type OverrideValue = ScalarValue | string[];
 
 /** One override: the path as typed, parsed, and the value to put there. */
 export interface PathValue {
   text: string;
   path: PathSegment[];
-  value: ScalarValue;
+  value: OverrideValue;
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*/;
@@ -60,8 +62,8 @@ export function parseScalar(text: string): ScalarValue {
   return text;
 }
 
-export function formatValue(v: ScalarValue): string {
-  return String(v);
+export function formatValue(v: OverrideValue): string {
+  return Array.isArray(v) ? v.join(',') : String(v);
 }
 
 /**
@@ -69,7 +71,7 @@ export function formatValue(v: ScalarValue): string {
  * must already exist. Returns null, or what was wrong. The document is validated afterwards, so
  * a key the schema does not know is reported there, with a did-you-mean.
  */
-export function applyPath(doc: unknown, path: readonly PathSegment[], value: ScalarValue): string | null {
+export function applyPath(doc: unknown, path: readonly PathSegment[], value: OverrideValue): string | null {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return 'the scenario is not a mapping, so nothing can be set in it';
   }

@@ -51,38 +51,44 @@ export function validateSource(src: ScenarioSource): ValidateResult {
   return loadScenarioText(src.text, src.file, scenarioLoadOptions(src.file));
 }
 
+/** A problem of a document with overrides applied: the field path and what is wrong. */
+export interface OverrideProblem {
+  path: string;
+  message: string;
+}
+
 /**
  * Applies overrides (from --seed, --duration, sweep --set) to the input document and validates
- * the result. A problem names the overrides, since line numbers would point into a document the
- * user never wrote. Returns the problems as text lines, or the scenario.
+ * the result. Problems carry the field path but no line, since line numbers would point into a
+ * document the user never wrote.
  */
 export function applyOverrides(
   src: ScenarioSource,
   overrides: readonly PathValue[],
-): { ok: true; scenario: Scenario; inputJson: string } | { ok: false; messages: string[] } {
+): { ok: true; scenario: Scenario; inputJson: string } | { ok: false; problems: OverrideProblem[] } {
   let doc: unknown;
   try {
     doc = parse(src.text, { maxAliasCount: 1000 });
   } catch (e) {
-    return { ok: false, messages: [`${src.file}: cannot parse: ${(e as Error).message}`] };
+    return { ok: false, problems: [{ path: '', message: `cannot parse: ${(e as Error).message}` }] };
   }
+  const problems: OverrideProblem[] = [];
   for (const o of overrides) {
     const err = applyPath(doc, o.path, o.value);
-    if (err !== null) return { ok: false, messages: [`${o.text}: ${err}`] };
+    if (err !== null) problems.push({ path: o.text, message: err });
   }
+  if (problems.length > 0) return { ok: false, problems };
   const inputJson = JSON.stringify(doc);
-  const label = overrides.map((o) => `${o.text}=${formatValue(o.value)}`).join(' ');
   const r = loadScenarioText(inputJson, `${src.file}.json`, {
     knownCosts: knownCostNames('imx8mm'),
     format: 'json',
   });
   if (r.ok) return { ok: true, scenario: r.scenario, inputJson };
-  return {
-    ok: false,
-    messages: r.problems.map(
-      (p) => `${src.file} with ${label}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`,
-    ),
-  };
+  return { ok: false, problems: r.problems.map((p) => ({ path: p.path, message: p.message })) };
+}
+
+export function formatOverrideProblem(p: OverrideProblem): string {
+  return p.path === '' ? p.message : `${p.path}: ${p.message}`;
 }
 
 /**
@@ -94,8 +100,11 @@ export function loadForRun(src: ScenarioSource, overrides: readonly PathValue[])
   if (!first.ok) throw usageError(problemReport(src.file, first.problems));
   if (overrides.length === 0) return first.scenario;
   const r = applyOverrides(src, overrides);
-  if (!r.ok) throw usageError(`${r.messages.join('\n')}`);
-  return r.scenario;
+  if (r.ok) return r.scenario;
+  const label = overrides.map((o) => `${o.text} ${formatValue(o.value)}`).join(', ');
+  throw usageError(
+    `${src.file} with ${label}:\n${r.problems.map((p) => `  ${formatOverrideProblem(p)}`).join('\n')}`,
+  );
 }
 
 export function problemReport(file: string, problems: readonly Problem[]): string {

@@ -16,5 +16,8 @@ export function colourEnabled(io: CliIo, stream: 'stdout' | 'stderr'): boolean {
 }
 
 export function stylerFor(io: CliIo, stream: 'stdout' | 'stderr'): Styler {
-  return colourEnabled(io, stream) ? (style, text) => styleText(style, text) : plain;
+  // The decision is ours (the io may not be the process's streams), so styleText must not re-check.
+  return colourEnabled(io, stream)
+    ? (style, text) => styleText(style, text, { validateStream: false })
+    : plain;
 }

@@ -147,7 +147,7 @@ export function niceBin(raw: number): number {
 }
 
 function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return Math.max(0, Math.min(1, x));
 }
 
 function round(x: number, d: number): number {

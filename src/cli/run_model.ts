@@ -1,0 +1,42 @@
+// Building and running the model for a command, with the model's failures turned into the
+// CLI's: a configuration the build refuses is an input error (exit 2), a crash while running is
+// a failed run (exit 1), each reported by its message.
+
+import type { ResultDocument } from '../report/result.js';
+import { BuildError, buildSimulation, type Simulation } from '../scenario/build.js';
+import { type RunObserver, runSimulation } from '../scenario/run.js';
+import type { Scenario } from '../scenario/schema.js';
+import { runFailure, usageError } from './exit_codes.js';
+import type { CliIo } from './io.js';
+import type { Progress } from './progress.js';
+
+/** Builds a scenario's system; what the build refuses is the user's input, not a crash. */
+export function buildOrExplain(s: Scenario): Simulation {
+  try {
+    return buildSimulation(s);
+  } catch (e) {
+    if (e instanceof BuildError) throw usageError(`Cannot build the scenario '${s.name}': ${e.message}`);
+    throw e;
+  }
+}
+
+/** Runs the model, turning a crash inside it into a run failure (exit 1) with its message. */
+export function simulate(
+  io: CliIo,
+  sim: Simulation,
+  observers: RunObserver[],
+  progress: Progress,
+): ResultDocument {
+  const run = io.simulate ?? runSimulation;
+  try {
+    return run(sim, {
+      observers,
+      onProgress: (t, end) => progress.update(t / end, `${Math.round(t / 1e6)} ms`),
+    });
+  } catch (e) {
+    progress.done();
+    throw runFailure(
+      `The run of '${sim.scenario.name}' failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}

@@ -1,0 +1,104 @@
+// The readable summary `sddfsim run` prints: what each client got, what each PD and core spent,
+// what was dropped, and anything that went wrong.
+
+import { nicDrops, totalDrops } from '../report/drops.js';
+import type { ResultDocument } from '../report/result.js';
+import type { Styler } from './style.js';
+import { textTable } from './text_table.js';
+
+const MS = 1e6;
+
+export function runSummary(doc: ResultDocument, style: Styler): string {
+  const out: string[] = [];
+  const window = (doc.window_ns.end - doc.window_ns.start) / MS;
+  out.push(
+    `${style('bold', doc.scenario)}  seed ${doc.seed}  window ${doc.window_ns.start / MS}..${doc.window_ns.end / MS} ms ` +
+      `(${window} ms measured)  ${doc.events} events  trace ${doc.trace_hash}`,
+  );
+  out.push('');
+  out.push(
+    textTable(
+      [
+        'client',
+        'kind',
+        'app',
+        'rx Mb/s',
+        'tx Mb/s',
+        'rx frames',
+        'tx frames',
+        'RTT mean us',
+        'p99 us',
+        'drops',
+      ],
+      doc.clients.map((c) => [
+        c.name,
+        c.kind,
+        c.app,
+        c.rx_mbps.toFixed(3),
+        c.tx_mbps.toFixed(3),
+        c.rx_frames,
+        c.tx_frames,
+        c.rtt_us.mean.toFixed(2),
+        c.rtt_us.p99.toFixed(2),
+        dropText(c.drops),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    textTable(
+      ['PD', 'core', 'CPU %', 'kernel %', 'notified', 'suppressed', 'dispatches', 'throttles', 'faults'],
+      doc.pds.map((p) => [
+        p.name,
+        p.core,
+        pct(p.cpu_util),
+        pct(p.kernel_util),
+        p.notifications_sent,
+        p.notifications_suppressed,
+        p.dispatches,
+        p.throttles,
+        p.faults,
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(
+    `cores: ${doc.cores.map((c) => `core ${c.id} ${pct(c.cpu_util)} %`).join(', ')}   Jain fairness ${doc.fairness.jain}`,
+  );
+  const nd = nicDrops(doc);
+  const nicText = Object.entries(nd)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${v}`);
+  out.push(`NIC drops: ${nicText.length === 0 ? 'none' : style('yellow', nicText.join(', '))}`);
+  if (doc.coherence.length === 0) out.push('coherence problems: none');
+  else {
+    out.push(style('red', `coherence problems: ${doc.coherence.length}`));
+    for (const c of doc.coherence) {
+      out.push(
+        `  ${c.kind} in ${c.component}, region ${c.region}: ${c.count} (lines ${c.lines.slice(0, 8).join(' ')})`,
+      );
+    }
+  }
+  if (doc.faults.length === 0) out.push('faults: none');
+  else {
+    out.push(style('red', `faults: ${doc.faults.length}`));
+    for (const f of doc.faults) out.push(`  ${f.time_ns / MS} ms ${f.thread}: ${f.kind} ${f.detail}`);
+  }
+  if (doc.invariants.violations.length > 0) {
+    out.push(style('red', `invariant violations: ${doc.invariants.violations.length}`));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function pct(x: number): string {
+  return (x * 100).toFixed(2);
+}
+
+function dropText(drops: Record<string, number>): string {
+  const total = totalDrops(drops);
+  if (total === 0) return '0';
+  const parts = Object.entries(drops)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k}=${v}`);
+  return `${total} (${parts.join(' ')})`;
+}

@@ -1,0 +1,31 @@
+// `sddfsim system <scenario> --format microkit`: the composed system as a Microkit .system file.
+
+import { EXIT_OK, usageError } from './exit_codes.js';
+import type { CliIo } from './io.js';
+import { microkitSystemXml } from './microkit_xml.js';
+import { OutputPlan, writeFile } from './output_files.js';
+import { buildOrExplain } from './run_model.js';
+import { loadForRun, readScenarioSource } from './scenario_source.js';
+
+export const SYSTEM_FORMATS = ['microkit'] as const;
+
+export function systemCommand(
+  io: CliIo,
+  file: string | undefined,
+  flags: { format: string; out?: string; force?: boolean },
+): number {
+  if (!(SYSTEM_FORMATS as readonly string[]).includes(flags.format)) {
+    throw usageError(`Cannot write format '${flags.format}': expected one of ${SYSTEM_FORMATS.join(', ')}`);
+  }
+  const plan = new OutputPlan(io, flags.force === true);
+  const outPath = flags.out !== undefined ? plan.add(flags.out) : null;
+  plan.check();
+  const scenario = loadForRun(readScenarioSource(io, file), []);
+  const xml = microkitSystemXml(buildOrExplain(scenario));
+  if (outPath === null) io.stdout(xml);
+  else {
+    writeFile(outPath, xml);
+    io.stderr(`wrote ${flags.out}\n`);
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,180 @@
+// report.html of one run: the result tables and the plots of the run over time.
+
+import { dropsByReason } from './drops.js';
+import { page, plots, section, table } from './html_page.js';
+import type { ResultDocument } from './result.js';
+import { barChart, escapeXml, histogram, lineChart, type Series } from './svg_plot.js';
+import type { RunSeries } from './time_series.js';
+
+const MS = 1e6;
+
+export function runReportHtml(doc: ResultDocument, series: RunSeries | null): string {
+  const body: string[] = [];
+  body.push(`<h1>sddfsim: ${escapeXml(doc.scenario)}</h1>`);
+  body.push(
+    `<p class="meta">seed ${doc.seed} · measurement window ${doc.window_ns.start / MS}–${doc.window_ns.end / MS} ms · ` +
+      `${doc.events} events · trace hash ${escapeXml(doc.trace_hash)} · Jain fairness ${doc.fairness.jain}</p>`,
+  );
+
+  body.push(
+    section(
+      'Clients',
+      table(
+        [
+          'client',
+          'kind',
+          'app',
+          'rx Mb/s',
+          'tx Mb/s',
+          'rx frames',
+          'tx frames',
+          'RTT mean µs',
+          'RTT p99 µs',
+        ],
+        doc.clients.map((c) => [
+          c.name,
+          c.kind,
+          c.app,
+          c.rx_mbps,
+          c.tx_mbps,
+          c.rx_frames,
+          c.tx_frames,
+          c.rtt_us.mean,
+          c.rtt_us.p99,
+        ]),
+      ),
+    ),
+  );
+  body.push(
+    section(
+      'Protection domains',
+      table(
+        [
+          'PD',
+          'core',
+          'CPU %',
+          'kernel %',
+          'notifications',
+          'suppressed',
+          'dispatches',
+          'throttles',
+          'faults',
+        ],
+        doc.pds.map((p) => [
+          p.name,
+          p.core,
+          pct(p.cpu_util),
+          pct(p.kernel_util),
+          p.notifications_sent,
+          p.notifications_suppressed,
+          p.dispatches,
+          p.throttles,
+          p.faults,
+        ]),
+      ),
+    ) +
+      table(
+        ['core', 'CPU %', 'idle cycles', 'kernel cycles', 'total cycles'],
+        doc.cores.map((c) => [c.id, pct(c.cpu_util), c.idle_cycles, c.kernel_cycles, c.total_cycles]),
+      ),
+  );
+
+  const charts: string[] = [];
+  if (series !== null) {
+    const xs = series.startsNs.map((t) => (t + series.bucketNs / 2) / MS);
+    const marker = [{ x: series.windowStartNs / MS, label: 'window' }];
+    charts.push(
+      lineChart({
+        title: 'Received throughput per client',
+        xLabel: 'time (ms)',
+        yLabel: 'Mb/s',
+        series: series.clients.map((c) => ({ name: c.name, xs, ys: c.rxMbps })),
+        xMarkers: marker,
+      }),
+      lineChart({
+        title: 'Sent throughput per client',
+        xLabel: 'time (ms)',
+        yLabel: 'Mb/s',
+        series: series.clients.map((c) => ({ name: c.name, xs, ys: c.txMbps })),
+        xMarkers: marker,
+      }),
+      lineChart({
+        title: 'CPU per PD (user level)',
+        xLabel: 'time (ms)',
+        yLabel: 'share of its core',
+        yMin: 0,
+        series: series.threads.map((t): Series => ({ name: t.name, xs, ys: t.util })),
+        xMarkers: marker,
+      }),
+      lineChart({
+        title: 'CPU per core',
+        xLabel: 'time (ms)',
+        yLabel: 'utilisation',
+        yMin: 0,
+        yMax: 1,
+        series: series.cores.map((c) => ({ name: `core ${c.id}`, xs, ys: c.util })),
+        xMarkers: marker,
+      }),
+      lineChart({
+        title: 'Fairness over time (Jain)',
+        xLabel: 'time (ms)',
+        yLabel: 'Jain index',
+        yMin: 0,
+        yMax: 1,
+        series: [{ name: 'jain', xs, ys: series.jain }],
+        xMarkers: marker,
+      }),
+    );
+    for (const r of series.rtt) {
+      charts.push(
+        histogram({
+          title: `RTT distribution: ${r.client}`,
+          xLabel: 'RTT (µs)',
+          yLabel: 'echoes',
+          start: r.startNs / 1e3,
+          binWidth: r.binNs / 1e3,
+          counts: r.counts,
+        }),
+      );
+    }
+  }
+  const drops = [...dropsByReason(doc)].map(([label, value]) => ({ label, value }));
+  charts.push(barChart({ title: 'Drops by reason', xLabel: 'reason', yLabel: 'frames', bars: drops }));
+  body.push(section('Plots', plots(charts)));
+  if (series !== null) {
+    body.push(
+      `<p class="note">Series use ${series.bucketNs / MS} ms buckets over the whole run; the dashed line marks the start of the measurement window. ` +
+        'Fairness is Jain’s index over each loaded client’s received throughput relative to its requested rate.</p>',
+    );
+  }
+
+  const problems: string[] = [];
+  if (doc.coherence.length > 0) {
+    problems.push(
+      section(
+        'Coherence problems',
+        table(
+          ['kind', 'component', 'region', 'count', 'lines'],
+          doc.coherence.map((c) => [c.kind, c.component, c.region, c.count, c.lines.slice(0, 8).join(' ')]),
+        ),
+      ),
+    );
+  }
+  if (doc.faults.length > 0) {
+    problems.push(
+      section(
+        'Faults',
+        table(
+          ['time (ms)', 'thread', 'kind', 'detail'],
+          doc.faults.map((x) => [x.time_ns / MS, x.thread, x.kind, x.detail]),
+        ),
+      ),
+    );
+  }
+  body.push(...problems);
+  return page(`sddfsim ${doc.scenario}`, body.join('\n'));
+}
+
+function pct(x: number): string {
+  return (x * 100).toFixed(2);
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { ResultDocument } from '../../src/report/result.js';
+import { BAD, cli, ECHO2 } from './cli_harness.js';
+
+describe('sddfsim validate', () => {
+  it('prints ok and exits 0 for a valid scenario', async () => {
+    const r = await cli(['validate', ECHO2]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('ok');
+  });
+
+  it('lists every problem with file:line:column and field path, and exits 2', async () => {
+    const r = await cli(['validate', BAD]);
+    expect(r.code).toBe(2);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const l of lines) expect(l).toMatch(/bad\.yaml:\d+:\d+: [a-z_[\]0-9.]+: /);
+    expect(lines.map((l) => l.split(': ')[1])).toEqual(['duraton', 'load[0].rate', 'load[1].to']);
+    const j = await cli(['validate', BAD, '--json']);
+    expect(j.code).toBe(2);
+    expect((JSON.parse(j.stdout) as { problems: unknown[] }).problems).toHaveLength(3);
+  });
+});
+
+describe('sddfsim schema', () => {
+  it('prints the JSON Schema of scenario files', async () => {
+    const r = await cli(['schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout) as { title: string; properties: Record<string, unknown> };
+    expect(schema.title).toBe('sddfsim scenario');
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['name', 'clients', 'load', 'capture']),
+    );
+  });
+});
+
+describe('sddfsim ipbench', () => {
+  const quick = ['--loads', '50,100', '--duration', '20ms', '--warmup', '5ms'];
+
+  it("prints ipbench's CSV columns, one row per requested rate", async () => {
+    const r = await cli(['ipbench', '--system', 'echo-server', ...quick, '--csv']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe(
+      'Requested_Throughput,Receive_Throughput,Send_Throughput,Packet_Size,Min_RTT,Avg_RTT,Max_RTT,Stdev_RTT,Median_RTT,Idle_Cycles,Total_Cycles',
+    );
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['50000000', '100000000']);
+  });
+
+  it('prints JSON rows and a readable table', async () => {
+    const j = await cli(['ipbench', '--system', 'sddf-2pd', ...quick, '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    const rows = JSON.parse(j.stdout) as { requested_mbps: number; achieved_mbps: number; cpu: number }[];
+    expect(rows.map((r) => r.requested_mbps)).toEqual([50, 100]);
+    expect(rows[1]!.achieved_mbps).toBeGreaterThan(90);
+    expect(rows[1]!.cpu).toBeGreaterThan(rows[0]!.cpu);
+    const t = await cli(['ipbench', '--system', 'sddf-2pd', ...quick]);
+    expect(t.stdout).toMatch(/^requested Mb\/s/);
+  });
+
+  it('reports a failing point as an error with exit 1, and bad options with exit 2', async () => {
+    const failing = await cli(['ipbench', '--system', 'echo-server', '--loads', '10'], {
+      simulate: (): ResultDocument => {
+        throw new Error('not built yet');
+      },
+    });
+    expect(failing.code).toBe(1);
+    expect(failing.stderr).toContain('echo-server at 10 Mb/s failed: not built yet');
+    expect((await cli(['ipbench', '--system', 'nope'])).code).toBe(2);
+    expect((await cli(['ipbench'])).code).toBe(2);
+    expect((await cli(['ipbench', '--system', 'sddf-2pd', '--loads', '10,x'])).code).toBe(2);
+    expect((await cli(['ipbench', '--system', 'sddf-2pd', '--csv', '--json'])).code).toBe(2);
+  });
+});
