@@ -8,22 +8,28 @@ import { type CostEntry, registerCostEntries } from '../board/cost_model.js';
  * packet rates, which gives r ~ 6k and e ~ 27k cycles; the lower loads pin the rest.
  */
 const linuxTable = {
-  linux_hardirq: { value: 1500, source: 'fitted: linux table (FEC interrupt, napi_schedule, irq_exit)' },
+  linux_hardirq: {
+    value: 6000,
+    source: 'fitted: linux table (FEC interrupt, napi_schedule, irq_exit; at its upper bound 6000)',
+  },
   linux_napi_poll: {
-    value: 2500,
-    source: 'fitted: linux table (one net_rx_action / fec_enet_rx_napi round)',
+    value: 8000,
+    source: 'fitted: linux table (one net_rx_action / fec_enet_rx_napi round; at its upper bound 8000)',
   },
   linux_rx_pkt: {
-    value: 6000,
+    value: 9000,
     source: 'fitted: linux table saturation points (driver rx, skb, IP, UDP, socket enqueue)',
   },
   linux_rx_drop_pkt: {
-    value: 5000,
+    value: 5400,
     source:
       'fitted: linux table saturation points (a datagram dropped at a full socket buffer still went through the stack)',
   },
-  linux_wakeup: { value: 2000, source: 'fitted: linux table (try_to_wake_up of the echo process)' },
-  linux_syscall: { value: 1200, source: 'fitted: linux table (kernel entry and exit of recvfrom/sendto)' },
+  linux_wakeup: {
+    value: 8000,
+    source: 'fitted: linux table (try_to_wake_up of the echo process; at its upper bound 8000)',
+  },
+  linux_syscall: { value: 833, source: 'fitted: linux table (kernel entry and exit of recvfrom/sendto)' },
   linux_recv_pkt: { value: 5000, source: 'fitted: linux table saturation points (udp_recvmsg, skb free)' },
   linux_send_pkt: {
     value: 12000,
@@ -31,10 +37,11 @@ const linuxTable = {
       'fitted: linux table saturation points (udp_sendmsg, ip_output, dev_queue_xmit, fec_enet_start_xmit)',
   },
   linux_byte: { value: 1, source: 'fitted: copy_to_user / copy_from_user per byte' },
-  linux_tx_clean_pkt: { value: 1200, source: 'fitted: linux table (fec_enet_tx reclaim per frame)' },
+  linux_tx_clean_pkt: { value: 1667, source: 'fitted: linux table (fec_enet_tx reclaim per frame)' },
   linux_block: {
-    value: 2500,
-    source: 'fitted: linux table (schedule() when the echo process blocks in recvfrom)',
+    value: 8000,
+    source:
+      'fitted: linux table (schedule() when the echo process blocks in recvfrom; at its upper bound 8000)',
   },
   linux_ksoftirqd_switch: { value: 3000, source: 'fitted: linux table (handing NAPI to ksoftirqd and back)' },
 } as const satisfies Record<string, CostEntry>;
