@@ -22,6 +22,8 @@ const EV_SIGNAL = 1;
 const EV_REPLENISH = 2;
 const EV_VCPU_TIMER = 3;
 const EV_KICK = 4;
+/** Channel ids packed under a thread id in event payloads. */
+const CH_SPAN = MAX_CHANNELS;
 
 /** Interrupt line state, as seL4 keeps it per IRQ handler. */
 interface IrqLine {
@@ -167,7 +169,7 @@ export class Kernel implements EventSink {
       [a, chA],
       [b, chB],
     ] as const) {
-      assert(ch >= 0 && ch < MAX_CHANNELS, `${pd.name}: channel id ${ch} outside 0..62`);
+      assert(ch >= 0 && ch < MAX_CHANNELS, `${pd.name}: channel id ${ch} outside 0..${MAX_CHANNELS - 1}`);
       assert(pd.chanPeer[ch] === -1 && pd.chanIrq[ch] === -1, `${pd.name}: channel id ${ch} used twice`);
     }
     a.chanPeer[chA] = b.id;
@@ -239,7 +241,7 @@ export class Kernel implements EventSink {
   }
 
   private signalPeer(from: ProtectionDomain, ch: number): void {
-    const peer = ch >= 0 && ch < 64 ? from.chanPeer[ch]! : -1;
+    const peer = ch >= 0 && ch < MAX_CHANNELS ? from.chanPeer[ch]! : -1;
     if (peer < 0) {
       // Signalling a channel that does not exist is a capability error: nothing happens.
       from.signalsLost++;
@@ -253,7 +255,7 @@ export class Kernel implements EventSink {
     } else {
       this.chargeKernel(this.costs.ipi, this.current);
       const at = this.cursor / this.ghz + this.costs.ipi_latency_ns;
-      this.engine.at(at, this.sinkId, (target.id * 64 + tch) * 8 + EV_SIGNAL);
+      this.engine.at(at, this.sinkId, (target.id * CH_SPAN + tch) * 8 + EV_SIGNAL);
     }
   }
 
@@ -310,7 +312,7 @@ export class Kernel implements EventSink {
   setTimeout(pd: ProtectionDomain, ch: number, delayNs: number): void {
     this.chargeKernel(this.costs.timer_set, pd);
     const at = this.logicalNowNs() + Math.max(0, delayNs);
-    this.engine.at(at, this.sinkId, (pd.id * 64 + ch) * 8 + EV_SIGNAL);
+    this.engine.at(at, this.sinkId, (pd.id * CH_SPAN + ch) * 8 + EV_SIGNAL);
   }
 
   // ------------------------------------------------------------------ PPC and faults
@@ -469,8 +471,8 @@ export class Kernel implements EventSink {
         break;
       }
       case EV_SIGNAL: {
-        const t = this.threads[Math.floor(payload / 64)] as ProtectionDomain;
-        this.deliver(t, payload % 64);
+        const t = this.threads[Math.floor(payload / CH_SPAN)] as ProtectionDomain;
+        this.deliver(t, payload % CH_SPAN);
         break;
       }
       case EV_REPLENISH: {

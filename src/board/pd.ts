@@ -1,7 +1,15 @@
 import { AddressSpace, type MemoryFaultInfo } from './address_space.js';
 import { Thread } from './thread.js';
 
-export const MAX_CHANNELS = 63;
+/**
+ * Channel ids a PD may use. Microkit allows 63 (MICROKIT_MAX_CHANNELS) and at most 63 PDs;
+ * sddfsim lifts both so that systems larger than a Microkit image (64 guests behind one
+ * virt_rx, for instance) can still be studied. `sddfsim system --format microkit` names the
+ * PDs that exceed Microkit's limits.
+ */
+export const MAX_CHANNELS = 128;
+export const MICROKIT_MAX_CHANNELS = 63;
+const PENDING_WORDS = MAX_CHANNELS / 32;
 
 /** A fault delivered to a parent's `fault` entry point. */
 export interface FaultInfo extends MemoryFaultInfo {
@@ -28,9 +36,10 @@ export abstract class ProtectionDomain extends Thread {
   parent: ProtectionDomain | null = null;
   /** Child id (Microkit `id`) under the parent, for faults. */
   childId = -1;
-  /** Pending notification bits, channels 0..30 and 31..62. */
-  pendingLo = 0;
-  pendingHi = 0;
+  /** Pending notification bits, 32 channels per word; `pendingAny` says whether any is set. */
+  readonly pendingBits = new Int32Array(PENDING_WORDS);
+  private readonly batch = new Int32Array(PENDING_WORDS);
+  private pendingAny = false;
   initDone = false;
   /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
   readonly pendingFaults: { child: number; info: FaultInfo }[] = [];
@@ -38,9 +47,9 @@ export abstract class ProtectionDomain extends Thread {
   deferredKind = 0;
   deferredCh = -1;
   /** Channel end -> peer thread id, peer's channel id, or IRQ number. */
-  readonly chanPeer = new Int32Array(64).fill(-1);
-  readonly chanPeerCh = new Int32Array(64).fill(-1);
-  readonly chanIrq = new Int32Array(64).fill(-1);
+  readonly chanPeer = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanPeerCh = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanIrq = new Int32Array(MAX_CHANNELS).fill(-1);
 
   constructor(name: string) {
     super(name);
@@ -97,12 +106,12 @@ export abstract class ProtectionDomain extends Thread {
 
   // ---- kernel side ----
   hasWork(): boolean {
-    return !this.initDone || this.pendingLo !== 0 || this.pendingHi !== 0 || this.pendingFaults.length > 0;
+    return !this.initDone || this.pendingAny || this.pendingFaults.length > 0;
   }
 
   setPending(ch: number): void {
-    if (ch < 31) this.pendingLo |= 1 << ch;
-    else this.pendingHi |= 1 << (ch - 31);
+    this.pendingBits[ch >>> 5]! |= 1 << (ch & 31);
+    this.pendingAny = true;
   }
 
   run(): void {
@@ -112,21 +121,22 @@ export abstract class ProtectionDomain extends Thread {
       return;
     }
     // One notification word per Recv: every bit set now, lowest channel first.
-    let lo = this.pendingLo;
-    let hi = this.pendingHi;
-    this.pendingLo = 0;
-    this.pendingHi = 0;
-    while (lo !== 0) {
-      const bit = 31 - Math.clz32(lo & -lo);
-      lo &= lo - 1;
-      this.notified(bit);
+    const batch = this.batch;
+    const pending = this.pendingBits;
+    for (let w = 0; w < PENDING_WORDS; w++) {
+      batch[w] = pending[w]!;
+      pending[w] = 0;
     }
-    while (hi !== 0) {
-      const bit = 31 - Math.clz32(hi & -hi);
-      hi &= hi - 1;
-      this.notified(bit + 31);
+    this.pendingAny = false;
+    for (let w = 0; w < PENDING_WORDS; w++) {
+      let bits = batch[w]!;
+      while (bits !== 0) {
+        const bit = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        this.notified(w * 32 + bit);
+      }
     }
-    if (this.pendingLo === 0 && this.pendingHi === 0 && this.pendingFaults.length > 0) {
+    if (!this.pendingAny && this.pendingFaults.length > 0) {
       const f = this.pendingFaults.shift()!;
       const resume = this.fault(f.child, f.info);
       this.kernel.replyFault(this, f.child, resume);
@@ -134,8 +144,8 @@ export abstract class ProtectionDomain extends Thread {
   }
 
   override onStopped(): void {
-    this.pendingLo = 0;
-    this.pendingHi = 0;
+    this.pendingBits.fill(0);
+    this.pendingAny = false;
     this.deferredKind = 0;
   }
 }

@@ -65,6 +65,10 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--pcap <points>', "capture points, comma separated: 'wire' and client names", nameList)
     .option('--trace', 'write trace.json (Chrome trace events, for Perfetto)')
     .option('--record <file>', 'write a recording that `sddfsim replay` can check')
+    .option(
+      '--dump-ram <dir>',
+      "at the end, write each guest's RAM (<name>.ram) and its virtqueue layout (<name>.json)",
+    )
     .option('--force', 'overwrite existing output files')
     .addHelpText('after', RUN_EXAMPLES)
     .action((scenario: string | undefined, opts) => done(runCommand(io, scenario, opts)));

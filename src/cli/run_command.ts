@@ -20,6 +20,7 @@ import { runSummary } from './run_summary.js';
 import { loadForRun, readScenarioSource, type ScenarioSource } from './scenario_source.js';
 import type { PathValue } from './scenario_path.js';
 import { stylerFor } from './style.js';
+import { dumpGuestRam } from '../vmm/guest_vm.js';
 
 export interface RunFlags {
   seed?: number;
@@ -29,6 +30,7 @@ export interface RunFlags {
   pcap?: string[];
   trace?: boolean;
   record?: string;
+  dumpRam?: string;
   force?: boolean;
 }
 
@@ -65,7 +67,16 @@ export function runCommand(io: CliIo, scenarioArg: string | undefined, flags: Ru
     if (capture.trace) files['trace.json'] = plan.add(join(flags.out, 'trace.json'));
   }
   const recordPath = flags.record !== undefined ? plan.add(flags.record) : null;
+  const vmNames = scenario.clients.filter((c) => c.kind === 'vm').map((c) => c.name);
+  if (flags.dumpRam !== undefined) {
+    if (vmNames.length === 0) io.stderr('note: --dump-ram: the scenario has no guest VMs\n');
+    for (const n of vmNames) {
+      files[`ram:${n}`] = plan.add(join(flags.dumpRam, `${n}.ram`));
+      files[`ramjson:${n}`] = plan.add(join(flags.dumpRam, `${n}.json`));
+    }
+  }
   plan.check();
+  if (flags.dumpRam !== undefined && vmNames.length > 0) ensureDirectory(io, flags.dumpRam);
   if (flags.out !== undefined) ensureDirectory(io, flags.out);
 
   const sim = buildOrExplain(scenario);
@@ -98,6 +109,29 @@ export function runCommand(io: CliIo, scenarioArg: string | undefined, flags: Ru
       }
     }
     io.stderr(`wrote ${flags.out}\n`);
+  }
+  if (flags.dumpRam !== undefined) {
+    for (const c of sim.clients) {
+      if (c.vm === undefined) continue;
+      const d = dumpGuestRam(c.vm);
+      writeFile(files[`ram:${c.name}`]!, d.ram);
+      const layout = {
+        name: d.name,
+        gpa_base: d.gpaBase,
+        ram_bytes: d.ram.length,
+        ram_file: `${c.name}.ram`,
+        virtqueues: d.queues.map((q) => ({
+          index: q.index,
+          ready: q.ready,
+          size: q.size,
+          desc_gpa: q.descGpa,
+          driver_gpa: q.availGpa,
+          device_gpa: q.usedGpa,
+        })),
+      };
+      writeFile(files[`ramjson:${c.name}`]!, `${JSON.stringify(layout, null, 2)}\n`);
+    }
+    io.stderr(`wrote ${flags.dumpRam}\n`);
   }
   if (recorder !== null && recordPath !== null) {
     writeFile(

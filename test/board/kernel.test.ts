@@ -189,7 +189,7 @@ describe('Kernel scheduling', () => {
     r.kernel.channel(s, 1, rcv, 3);
     onIrq(r.kernel, s, 0, 9, (p) => {
       p.deferredNotify(1);
-      expect(rcv.pendingLo).toBe(0);
+      expect(rcv.pendingBits[0]).toBe(0);
     });
     r.start();
     r.fire(9);

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { runScenario } from '../../src/scenario/run.js';
+import { defaultScenario } from '../../src/scenario/default_scenario.js';
+import type { Scenario } from '../../src/scenario/schema.js';
+
+function scenario(text: string): Scenario {
+  const r = loadScenarioText(text, 'test.yaml');
+  if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+  return r.scenario;
+}
+
+describe('guest VM scenarios', () => {
+  it('gives four echo guests under equal load each their share within 5%', () => {
+    const s = defaultScenario();
+    s.duration = 100e6;
+    s.warmup = 50e6;
+    const doc = runScenario(s);
+    const got = doc.load.map((l) => l.achieved_mbps);
+    const mean = got.reduce((a, b) => a + b, 0) / got.length;
+    expect(mean).toBeGreaterThan(190);
+    for (const g of got) expect(Math.abs(g - mean) / mean).toBeLessThan(0.05);
+    for (const c of doc.clients) expect(c.kind).toBe('vm');
+    expect(doc.faults).toEqual([]);
+    expect(doc.coherence).toEqual([]);
+  });
+
+  it('runs 64 guests on one board, each echoing its own flow', () => {
+    const n = 64;
+    const clients = Array.from(
+      { length: n },
+      (_, i) => `  - { name: g${i}, kind: vm, app: echo, core: ${i % 4}, guest: { ram: 4MiB } }`,
+    ).join('\n');
+    const load = Array.from({ length: n }, (_, i) => `  - { to: g${i}, rate: 2Mbps }`).join('\n');
+    const s = scenario(
+      `name: many\nduration: 60ms\nwarmup: 40ms\nboard: { cores: 4 }\nclients:\n${clients}\nload:\n${load}\n`,
+    );
+    const doc = runScenario(s);
+    expect(doc.clients).toHaveLength(n);
+    for (const l of doc.load) {
+      expect(l.achieved_mbps).toBeGreaterThan(1.5);
+      expect(l.lost).toBe(0);
+    }
+  });
+
+  it('mixes native clients and guests on one NIC', () => {
+    const s = scenario(`name: mixed
+duration: 50ms
+warmup: 20ms
+clients:
+  - { name: g0, kind: vm, app: echo }
+  - { name: n0, kind: native, app: echo }
+load:
+  - { to: g0, rate: 100Mbps }
+  - { to: n0, rate: 100Mbps }
+`);
+    const doc = runScenario(s);
+    for (const l of doc.load) expect(Math.abs(l.achieved_mbps - 100) / 100).toBeLessThan(0.03);
+  });
+});
