@@ -31,7 +31,7 @@ const imx8mmTable = {
       'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (kernel entry of the Recv/NBSendRecv that ends an entry point; at its lower bound 150)',
   },
   irq_entry: {
-    value: 1251,
+    value: 1191,
     source:
       'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (IRQ exception and delivery as a notification)',
   },

@@ -14,7 +14,7 @@ const sddfTable = {
       'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (an uncached device-register access; bound 40..200)',
   },
   cache_line_op: {
-    value: 8,
+    value: 8.82,
     source:
       'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (dc cvac / dc civac per 64-byte line)',
   },
@@ -29,7 +29,7 @@ const sddfTable = {
       "fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (IRQ/notification handler entry: EIR reads, ring checks, cold caches). At its upper bound 6000: with the driver's 100 us / 400 us budget this is what throttles the driver at high load and batches the pipeline",
   },
   drv_rx_pkt: {
-    value: 251,
+    value: 165,
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (rx_return + rx_provide per buffer)',
   },
   drv_tx_pkt: {
@@ -42,7 +42,7 @@ const sddfTable = {
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (at its lower bound 100)',
   },
   vrx_pkt: {
-    value: 155,
+    value: 135,
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (MAC match, translation, enqueue)',
   },
   vrx_free_pkt: {
@@ -59,7 +59,7 @@ const sddfTable = {
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (validation, translation, enqueue)',
   },
   vtx_return_pkt: {
-    value: 208,
+    value: 218,
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (owner search, enqueue)',
   },
   vtx_return_region: { value: 8, source: 'fitted: per region compared in the linear owner search' },
@@ -75,7 +75,7 @@ const sddfTable = {
   copy_byte: {
     value: 1.13,
     source:
-      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables; calib: the copy costs about 700 (low load) to 1,000 (high load) cycles per 1514-byte frame, this gives 1,710',
+      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables; calib: the copy costs about 700 (low load) to 1,000 (high load) cycles per 1514-byte frame, this gives 1,711 per frame (1514 bytes at 1.13) plus copy_pkt',
   },
 
   client_entry: {
