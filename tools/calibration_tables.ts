@@ -11,7 +11,7 @@ export interface MeasuredPoint {
 }
 
 export const CALIBRATION_FILE = fileURLToPath(
-  new URL('../../shared/calibration/imx8mm-single-core.md', import.meta.url),
+  new URL('../calibration/imx8mm-single-core.md', import.meta.url),
 );
 
 /** Parses the system's table out of the calibration file (the file is the source of truth). */
