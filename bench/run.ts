@@ -10,10 +10,11 @@
 import { cpus } from 'node:os';
 import { engineBench } from './engine.bench.js';
 import { r1Bench } from './r1.bench.js';
+import { r2Bench } from './r2.bench.js';
 import type { BenchModule, BenchResult } from './types.js';
 
 // ---- Benchmark modules: append new modules to this array. ----
-const MODULES: BenchModule[] = [engineBench, r1Bench];
+const MODULES: BenchModule[] = [engineBench, r1Bench, r2Bench];
 // ---- End of benchmark modules. ----
 
 interface Options {

@@ -1,0 +1,68 @@
+import { performance } from 'node:perf_hooks';
+import { loadScenarioText } from '../src/scenario/load.js';
+import { runScenario } from '../src/scenario/run.js';
+import type { BenchModule, BenchResult } from './types.js';
+
+/** n echo guests on a four-core board sharing `totalMbps` of ipbench-like load evenly. */
+function guestsScenario(n: number, totalMbps: number, durationS: number): string {
+  const clients = Array.from(
+    { length: n },
+    (_, i) =>
+      `  - { name: g${i}, kind: vm, app: echo, core: ${i % 4}, guest: { ram: ${n > 16 ? '4MiB' : '16MiB'} } }`,
+  ).join('\n');
+  const load = Array.from(
+    { length: n },
+    (_, i) => `  - { to: g${i}, rate: ${totalMbps / n}Mbps, streams: 2 }`,
+  ).join('\n');
+  return `name: r2-${n}-guests\nseed: 1\nduration: ${durationS}s\nwarmup: 50ms\nboard: { cores: 4 }\nclients:\n${clients}\nload:\n${load}\n`;
+}
+
+function run(n: number, totalMbps: number, durationS: number) {
+  const r = loadScenarioText(guestsScenario(n, totalMbps, durationS), 'r2.yaml');
+  if (!r.ok) throw new Error(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+  const t0 = performance.now();
+  const doc = runScenario(r.scenario);
+  const wall = (performance.now() - t0) / 1000;
+  let frames = 0;
+  for (const c of doc.clients) frames += c.rx_frames + c.tx_frames;
+  const achieved = doc.load.reduce((a, l) => a + l.achieved_mbps, 0);
+  return { wall, frames, achieved, simS: durationS + 0.05 + 0.02 };
+}
+
+/**
+ * Reference scenario R2: eight guests sharing 957 Mb/s of echo load (a four-core board, two
+ * guests per core). Reports simulated seconds per wall-clock second and peak memory, and the
+ * wall time per simulated frame at 1, 8 and 64 guests for the same total load (should be flat).
+ */
+export const r2Bench: BenchModule = {
+  name: 'r2',
+  run(opts): BenchResult[] {
+    const simS = opts.quick ? 0.1 : 0.5;
+    run(2, 100, 0.02);
+    const r = run(8, 957, simS);
+    const out: BenchResult[] = [
+      {
+        name: 'r2.8-guests.957Mbps',
+        value: r.simS / r.wall,
+        unit: 'sim-s/wall-s',
+        detail: `${r.simS.toFixed(2)} simulated s in ${r.wall.toFixed(2)} s; achieved ${r.achieved.toFixed(1)} Mb/s`,
+      },
+      {
+        name: 'r2.peak_rss',
+        value: process.resourceUsage().maxRSS / 1024,
+        unit: 'MiB',
+        detail: 'peak resident set of the bench process so far',
+      },
+    ];
+    for (const n of [1, 8, 64]) {
+      const p = run(n, 400, opts.quick ? 0.05 : 0.2);
+      out.push({
+        name: `r2.wall_per_frame.${n}-guests`,
+        value: (p.wall * 1e9) / Math.max(1, p.frames),
+        unit: 'ns/frame',
+        detail: `400 Mb/s split over ${n} guest(s); ${p.frames} frames through guests`,
+      });
+    }
+    return out;
+  },
+};
