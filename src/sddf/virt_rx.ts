@@ -21,7 +21,8 @@ export class VirtRx extends ProtectionDomain {
   private c!: SddfCosts;
   private drv!: NetQueueHandle;
   private clients: NetQueueHandle[] = [];
-  private readonly clientNotify: Uint8Array;
+  /** Clients that got buffers this round; sized at init, when the configuration is complete. */
+  private clientNotify = new Uint8Array(0);
   private numBuffers = 0;
   private readonly d = new NetBuffDesc();
   private readonly macBuf = new Uint8Array(6);
@@ -34,13 +35,13 @@ export class VirtRx extends ProtectionDomain {
   constructor(name: string, cfg: VirtRxConfig) {
     super(name);
     this.cfg = cfg;
-    this.clientNotify = new Uint8Array(cfg.clients.length);
   }
 
   override init(): void {
     this.c = sddfCosts(this.kernel.costs);
     this.drv = openQueue(this, this.cfg.driver);
     this.clients = this.cfg.clients.map((cl) => openQueue(this, cl.conn));
+    this.clientNotify = new Uint8Array(this.clients.length);
     this.numBuffers = this.cfg.driver.capacity;
     this.as.resolve(this.cfg.metadataVaddr, this.numBuffers, PERM_R | PERM_W);
     this.charge(this.c.vrx_entry);
