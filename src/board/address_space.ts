@@ -70,6 +70,7 @@ export class AddressSpace {
   faults = 0;
   private last: Mapping | null = null;
   private readonly trapOut = { value: 0 };
+  private readonly trapInfo: MemoryFaultInfo = { addr: 0, width: 0, write: false, reason: 'unmapped', value: 0 };
   private readonly scratch = new Uint8Array(8);
 
   constructor(owner: string) {
@@ -127,6 +128,16 @@ export class AddressSpace {
   private check(vaddr: number, len: number, perm: number, value: number): Mapping | null {
     const m = this.find(vaddr, len);
     if (m !== null && (m.perms & perm) === perm) return m;
+    if (this.trap !== null) {
+      // A trapped access (MMIO emulation) is routine: describe it in a reused object.
+      const t = this.trapInfo;
+      t.addr = vaddr;
+      t.width = len;
+      t.write = perm === PERM_W;
+      t.reason = m === null ? 'unmapped' : 'permission';
+      t.value = value;
+      if (this.trap.trapAccess(t, this.trapOut)) return null;
+    }
     const info: MemoryFaultInfo = {
       addr: vaddr,
       width: len,
@@ -134,7 +145,6 @@ export class AddressSpace {
       reason: m === null ? 'unmapped' : 'permission',
       value,
     };
-    if (this.trap !== null && this.trap.trapAccess(info, this.trapOut)) return null;
     this.faults++;
     throw new MemoryFault(this.owner, info);
   }

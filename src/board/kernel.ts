@@ -152,9 +152,16 @@ export class Kernel implements EventSink {
   addVcpu(vcpu: VirtualCpu, p: SchedParams): VirtualCpu {
     this.addThread(vcpu, p);
     const kernel = this;
+    // One fault record per vCPU, refilled at every exit: the VMM handles it synchronously.
+    const f: FaultInfo = { kind: 'vm-fault', addr: 0, width: 0, write: false, reason: 'unmapped', value: 0, readValue: 0 };
     vcpu.as.trap = {
       trapAccess(info, out) {
-        const f: FaultInfo = { ...info, kind: 'vm-fault', readValue: 0 };
+        f.addr = info.addr;
+        f.width = info.width;
+        f.write = info.write;
+        f.reason = info.reason;
+        f.value = info.value;
+        f.readValue = 0;
         const handled = kernel.vmTrap(vcpu, f);
         out.value = f.readValue;
         return handled;
