@@ -57,4 +57,35 @@ load:
     const doc = runScenario(s);
     for (const l of doc.load) expect(Math.abs(l.achieved_mbps - 100) / 100).toBeLessThan(0.03);
   });
+
+  it('injects a guest crash at its time: that guest stops, the other keeps its throughput', () => {
+    const text = (faults: string) => `name: crash
+duration: 100ms
+warmup: 20ms
+board: { cores: 2 }
+clients:
+  - { name: g0, kind: vm, app: echo, core: 0 }
+  - { name: g1, kind: vm, app: echo, core: 1 }
+load:
+  - { to: g0, rate: 100Mbps }
+  - { to: g1, rate: 100Mbps }
+${faults}`;
+    const base = runScenario(scenario(text('')));
+    const crashed = runScenario(scenario(text('faults:\n  - { at: 60ms, kind: guest-crash, target: g1 }\n')));
+    const g0 = (d: typeof base) => d.load.find((l) => l.to === 'g0')!.achieved_mbps;
+    const g1 = (d: typeof base) => d.load.find((l) => l.to === 'g1')!.achieved_mbps;
+    expect(g1(crashed)).toBeLessThan(0.6 * g1(base));
+    expect(g0(crashed)).toBeGreaterThan(0.95 * g0(base));
+    expect(crashed.faults.some((f) => f.thread === 'g1_vcpu')).toBe(true);
+  });
+
+  it('refuses fault kinds this version cannot inject, naming them', () => {
+    const s = scenario(`name: f
+clients:
+  - { name: g0, kind: vm, app: echo }
+faults:
+  - { at: 100ms, kind: notification-storm, target: g0 }
+`);
+    expect(() => runScenario(s)).toThrow(/notification-storm/);
+  });
 });

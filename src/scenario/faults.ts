@@ -1,0 +1,54 @@
+import type { Board } from '../board/board.js';
+import type { EventSink } from '../board/engine.js';
+import type { Scenario } from './schema.js';
+
+/** The fault kinds this build can inject; the rest of the schema's kinds are refused at build. */
+export const INJECTABLE_FAULTS = ['guest-crash', 'guest-restart'] as const;
+
+export interface GuestControl {
+  guestCrash(): void;
+  guestRestart(): void;
+}
+
+/**
+ * Injects a scenario's faults at their simulated times, as engine events (so they are part
+ * of the trace). A guest crash stops the guest's vCPU (its VMM records it); a restart resets
+ * the virtio device and reboots the guest, which probes the device and rebuilds its rings.
+ */
+export class FaultInjector implements EventSink {
+  private readonly faults: Scenario['faults'];
+  private readonly guests: Map<string, GuestControl>;
+  injected = 0;
+
+  constructor(board: Board, faults: Scenario['faults'], guests: Map<string, GuestControl>) {
+    this.faults = faults;
+    this.guests = guests;
+    const sink = board.engine.addSink(this);
+    faults.forEach((f, i) => {
+      board.engine.at(f.at, sink, i);
+    });
+  }
+
+  onEvent(i: number): void {
+    const f = this.faults[i]!;
+    const g = this.guests.get(f.target);
+    if (g === undefined) return;
+    if (f.kind === 'guest-crash') g.guestCrash();
+    else if (f.kind === 'guest-restart') g.guestRestart();
+    else return;
+    this.injected++;
+  }
+}
+
+/** Why a scenario's fault cannot be injected by this build, or null when every one can. */
+export function unsupportedFault(s: Scenario): string | null {
+  for (const f of s.faults) {
+    if (!(INJECTABLE_FAULTS as readonly string[]).includes(f.kind)) {
+      return `fault kind '${f.kind}' is not injected by this version (supported: ${INJECTABLE_FAULTS.join(', ')})`;
+    }
+    const c = s.clients.find((x) => x.name === f.target);
+    if (c === undefined || c.kind !== 'vm')
+      return `fault '${f.kind}' targets '${f.target}', which is not a guest VM`;
+  }
+  return null;
+}
