@@ -53,6 +53,18 @@ export class CoreAccounting {
     } else this.user[who] = (this.user[who] ?? 0) + c;
   }
 
+  /**
+   * The first cycle after `at` where a segment would be booked differently: the end of its
+   * time-series bucket or a window edge. Cycles in [at, nextBoundary(at)) can be summed.
+   */
+  nextBoundary(at: number): number {
+    const bc = this.bucketCycles;
+    let b = bc > 0 ? (Math.floor(at / bc) + 1) * bc : Number.POSITIVE_INFINITY;
+    if (at < this.windowStart && this.windowStart < b) b = this.windowStart;
+    if (at < this.windowEnd && this.windowEnd < b) b = this.windowEnd;
+    return b;
+  }
+
   /** Total cycles accounted inside the window. */
   get accounted(): number {
     let n = this.idle + this.kernel;

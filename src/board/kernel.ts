@@ -87,6 +87,12 @@ export class Kernel implements EventSink {
 
   /** The thread whose work is being charged now, and the cycle cursor of its core. */
   current: Thread | null = null;
+  // The open accounting interval (see accFlush).
+  private accThread: Thread | null = null;
+  private accStart = 0;
+  private accLimit = -1;
+  private accUser = 0;
+  private accKernel = 0;
   private cursor = 0;
   private curCore: Core | null = null;
 
@@ -223,17 +229,55 @@ export class Kernel implements EventSink {
     const t = this.current;
     if (t === null || !(cycles > 0)) return;
     const c = Math.round(cycles);
-    this.curCore!.acct.add(t.id, this.cursor, c);
-    this.cursor += c;
+    const end = this.cursor + c;
+    // Fast path: cycles that stay inside the current accounting interval are only summed;
+    // where inside the interval they fell does not matter to any figure.
+    if (t === this.accThread && end <= this.accLimit) this.accUser += c;
+    else {
+      this.accFlush();
+      this.curCore!.acct.add(t.id, this.cursor, c);
+      this.accRestart(end);
+    }
+    this.cursor = end;
     t.usedInPeriod += c;
   }
 
   private chargeKernel(cycles: number, onBehalf: Thread | null): void {
     const c = Math.round(cycles);
     if (c <= 0) return;
-    this.curCore!.acct.add(ACCT_KERNEL, this.cursor, c, onBehalf === null ? -1 : onBehalf.id);
-    this.cursor += c;
+    const end = this.cursor + c;
+    if (onBehalf !== null && onBehalf === this.accThread && end <= this.accLimit) this.accKernel += c;
+    else {
+      this.accFlush();
+      this.curCore!.acct.add(ACCT_KERNEL, this.cursor, c, onBehalf === null ? -1 : onBehalf.id);
+      this.accRestart(end);
+    }
+    this.cursor = end;
     if (onBehalf !== null) onBehalf.usedInPeriod += c;
+  }
+
+  /**
+   * Writes the summed cycles of the open accounting interval to the core's books. All of
+   * them lie in [accStart, cursor), inside one time-series bucket and on one side of each
+   * window edge, so booking them as two adjacent segments there is exact.
+   */
+  private accFlush(): void {
+    const t = this.accThread;
+    if (t !== null && (this.accUser > 0 || this.accKernel > 0)) {
+      const acct = this.curCore!.acct;
+      if (this.accUser > 0) acct.add(t.id, this.accStart, this.accUser);
+      if (this.accKernel > 0) acct.add(ACCT_KERNEL, this.accStart + this.accUser, this.accKernel, t.id);
+    }
+    this.accUser = 0;
+    this.accKernel = 0;
+    this.accStart = this.cursor;
+  }
+
+  /** Opens a new accounting interval at `at` for the current thread. */
+  private accRestart(at: number): void {
+    this.accThread = this.current;
+    this.accStart = at;
+    this.accLimit = this.curCore!.acct.nextBoundary(at);
   }
 
   private syscall(cost: number): void {
@@ -344,18 +388,24 @@ export class Kernel implements EventSink {
   private nested(t: Thread, fn: () => void): void {
     const saved = this.current;
     const savedState = t.state;
+    this.accFlush();
     this.current = t;
+    this.accRestart(this.cursor);
     t.state = T_RUNNING;
     try {
       fn();
     } catch (e) {
       if (!(e instanceof MemoryFault)) throw e;
+      this.accFlush();
       this.current = saved;
+      this.accRestart(this.cursor);
       t.state = savedState; // so that stopThread takes it off a ready queue
       this.stopThread(t, 'vm-fault', e.message, e.info);
       return;
     }
+    this.accFlush();
     this.current = saved;
+    this.accRestart(this.cursor);
     t.state = savedState;
     // Woken while it served the call (an IRQ it acked, ...): queue it now.
     if (savedState === T_BLOCKED && t.hasWork()) this.makeReady(t);
@@ -532,6 +582,7 @@ export class Kernel implements EventSink {
     this.curCore = core;
     this.cursor = start;
     const entryStart = start;
+    this.accRestart(start);
     if (core.pendingKernel > 0) {
       this.chargeKernel(core.pendingKernel, null);
       core.pendingKernel = 0;
@@ -557,6 +608,8 @@ export class Kernel implements EventSink {
       t.deferredKind = 0;
     }
     if (t.state === T_RUNNING) this.syscall(this.costs.syscall_recv);
+    this.accFlush();
+    this.accThread = null;
     if (this.onEntry !== null) this.onEntry(t, core.id, entryStart, this.cursor);
     start = this.cursor;
     this.current = null;
