@@ -70,7 +70,13 @@ export class AddressSpace {
   faults = 0;
   private last: Mapping | null = null;
   private readonly trapOut = { value: 0 };
-  private readonly trapInfo: MemoryFaultInfo = { addr: 0, width: 0, write: false, reason: 'unmapped', value: 0 };
+  private readonly trapInfo: MemoryFaultInfo = {
+    addr: 0,
+    width: 0,
+    write: false,
+    reason: 'unmapped',
+    value: 0,
+  };
   private readonly scratch = new Uint8Array(8);
 
   constructor(owner: string) {
@@ -188,7 +194,7 @@ export class AddressSpace {
       return;
     }
     if (m.cached && r.cache !== null) {
-      r.cache.cpuWriteInt(off, width, value);
+      r.cache.cpuWriteInt(off, width, value, this.owner);
       return;
     }
     if (width === 1) r.bytes[off] = value;
@@ -212,7 +218,7 @@ export class AddressSpace {
     if (m === null) return;
     const r = m.region;
     const off = vaddr - m.vaddr + m.regionOffset;
-    if (m.cached && r.cache !== null) r.cache.cpuWrite(off, src, srcOff, len);
+    if (m.cached && r.cache !== null) r.cache.cpuWrite(off, src, srcOff, len, this.owner);
     else r.bytes.set(src.subarray(srcOff, srcOff + len), off);
   }
 
@@ -237,11 +243,11 @@ export class AddressSpace {
       return;
     }
     if (!srcCached) {
-      dr.cache!.cpuWrite(dOff, sr.bytes, so, len);
+      dr.cache!.cpuWrite(dOff, sr.bytes, so, len, this.owner);
       return;
     }
     // Both cached: allocate the destination lines first, then load straight into them.
-    dr.cache!.touchForWrite(dOff, len);
+    dr.cache!.touchForWrite(dOff, len, this.owner);
     sr.cache!.cpuRead(so, dr.cache!.data, dOff, len, this.owner);
   }
 

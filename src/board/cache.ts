@@ -30,6 +30,17 @@ export class RegionCache {
   readonly state: Uint8Array;
   readonly stale: Uint8Array;
   log: CoherenceLog | null = null;
+  /** Who last dirtied each line (an index into `writers`), so a report can name the writer. */
+  readonly writerOf: Uint16Array;
+  private readonly writers: string[] = [''];
+  private writerIndex(who: string): number {
+    let i = this.writers.indexOf(who);
+    if (i < 0) {
+      i = this.writers.length;
+      this.writers.push(who);
+    }
+    return i;
+  }
   /** Word views of the cache copy and of DRAM: a line moves as 16 words, no views made per line. */
   private readonly data32: Uint32Array;
   private readonly dram32: Uint32Array;
@@ -41,6 +52,7 @@ export class RegionCache {
     this.dram32 = new Uint32Array(region.bytes.buffer, region.bytes.byteOffset, region.size >>> 2);
     const lines = Math.ceil(region.size / CACHE_LINE);
     this.state = new Uint8Array(lines);
+    this.writerOf = new Uint16Array(lines);
     this.stale = new Uint8Array(lines);
   }
 
@@ -130,14 +142,15 @@ export class RegionCache {
   }
 
   /** CPU store (write-allocate): the bytes stay in the cache until cleaned. */
-  cpuWrite(off: number, src: Uint8Array, srcOff: number, len: number): void {
+  cpuWrite(off: number, src: Uint8Array, srcOff: number, len: number, who = ''): void {
     if (len <= 0) return;
-    this.touchForWrite(off, len);
+    this.touchForWrite(off, len, who);
     this.data.set(src.subarray(srcOff, srcOff + len), off);
   }
 
   /** Write-allocates [off, off+len) and marks it dirty; the caller then stores into `data`. */
-  touchForWrite(off: number, len: number): void {
+  touchForWrite(off: number, len: number, who = ''): void {
+    const w = who === '' ? 0 : this.writerIndex(who);
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
     // Whole lines about to be overwritten need no fill, only their partial ends do.
@@ -150,15 +163,18 @@ export class RegionCache {
         else this.stale[l] = 0;
       }
       state[l] = DIRTY;
+      this.writerOf[l] = w;
     }
   }
 
-  cpuWriteInt(off: number, width: number, value: number): void {
+  cpuWriteInt(off: number, width: number, value: number, who = ''): void {
+    const w = who === '' ? 0 : this.writerIndex(who);
     const first = off >>> LINE_SHIFT;
     const last = (off + width - 1) >>> LINE_SHIFT;
     for (let l = first; l <= last; l++) {
       if (this.state[l] === INVALID) this.fill(l);
       this.state[l] = DIRTY;
+      this.writerOf[l] = w;
     }
     const d = this.data;
     d[off] = value & 0xff;
@@ -209,7 +225,16 @@ export class RegionCache {
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
     for (let l = first; l <= last; l++) {
-      if (this.state[l] === DIRTY) this.log.record(COHERENCE_DMA_READ_DIRTY, who, this.region.name, l);
+      if (this.state[l] === DIRTY) {
+        // The device reads memory the CPU has newer bytes for: name who wrote them.
+        const writer = this.writers[this.writerOf[l]!] ?? '';
+        this.log.record(
+          COHERENCE_DMA_READ_DIRTY,
+          writer === '' ? who : `${writer} (read by ${who})`,
+          this.region.name,
+          l,
+        );
+      }
     }
   }
 

@@ -26,6 +26,11 @@ export class VirtRx extends ProtectionDomain {
   private numBuffers = 0;
   private readonly d = new NetBuffDesc();
   private readonly macBuf = new Uint8Array(6);
+  /**
+   * Clean+invalidate each received buffer before handing it on, as virt_rx.c does. Turning it
+   * off is for studying the bug it prevents: the copier then reads stale cached lines.
+   */
+  cacheMaintenance = true;
   // Counters
   delivered = 0;
   broadcasts = 0;
@@ -89,7 +94,7 @@ export class VirtRx extends ProtectionDomain {
           continue;
         }
         const vaddr = data.vaddr + offset;
-        const lines = this.as.cacheCleanInvalidate(vaddr, d.len);
+        const lines = this.cacheMaintenance ? this.as.cacheCleanInvalidate(vaddr, d.len) : 0;
         this.charge(this.c.vrx_pkt + 2 * this.c.queue_barrier + lines * this.c.cache_line_op);
         const client = this.match(vaddr);
         const idx = offset / NET_BUFFER_SIZE;

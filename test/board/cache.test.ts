@@ -39,7 +39,7 @@ function pattern(len: number, seed: number): Uint8Array {
 }
 
 describe('A missing cache clean', () => {
-  it('makes the device transmit stale bytes, and the coherence log names device, region and lines', () => {
+  it('makes the device transmit stale bytes, and the coherence log names writer, device, region and lines', () => {
     const { log, region, as, iommu } = setup();
     const off = 2 * CACHE_LINE; // the frame covers lines 2 and 3
     const oldFrame = pattern(100, 1);
@@ -53,7 +53,7 @@ describe('A missing cache clean', () => {
     expect(log.report()).toEqual([
       {
         kind: COHERENCE_DMA_READ_DIRTY,
-        component: 'nic',
+        component: 'virt_tx (read by nic)',
         region: 'tx_data',
         count: 2,
         lines: [2, 3],
