@@ -14,7 +14,7 @@ const sddfTable = {
       'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (an uncached device-register access; bound 40..200)',
   },
   cache_line_op: {
-    value: 8.82,
+    value: 6.89,
     source:
       'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (dc cvac / dc civac per 64-byte line)',
   },
@@ -24,16 +24,17 @@ const sddfTable = {
   },
 
   drv_entry: {
-    value: 6000,
+    value: 5000,
     source:
-      "fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (IRQ/notification handler entry: EIR reads, ring checks, cold caches). At its upper bound 6000: with the driver's 100 us / 400 us budget this is what throttles the driver at high load and batches the pipeline",
+      "fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (IRQ/notification handler entry: EIR reads, ring checks, cold caches). With the driver's 100 us / 400 us budget this is what throttles the driver at high load and batches the pipeline",
   },
   drv_rx_pkt: {
-    value: 165,
-    source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (rx_return + rx_provide per buffer)',
+    value: 50,
+    source:
+      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (rx_return + rx_provide per buffer; at its lower bound 50)',
   },
   drv_tx_pkt: {
-    value: 486,
+    value: 265,
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (tx_provide + tx_return per buffer)',
   },
 
@@ -46,7 +47,7 @@ const sddfTable = {
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (MAC match, translation, enqueue)',
   },
   vrx_free_pkt: {
-    value: 180,
+    value: 216,
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (refcount, return to the driver)',
   },
 
@@ -59,7 +60,7 @@ const sddfTable = {
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (validation, translation, enqueue)',
   },
   vtx_return_pkt: {
-    value: 218,
+    value: 182,
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (owner search, enqueue)',
   },
   vtx_return_region: { value: 8, source: 'fitted: per region compared in the linear owner search' },
@@ -69,13 +70,13 @@ const sddfTable = {
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (at its lower bound 100)',
   },
   copy_pkt: {
-    value: 338,
+    value: 266,
     source: 'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables (descriptor moves, length checks)',
   },
   copy_byte: {
-    value: 1.13,
+    value: 1.36,
     source:
-      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables; calib: the copy costs about 700 (low load) to 1,000 (high load) cycles per 1514-byte frame, this gives 1,711 per frame (1514 bytes at 1.13) plus copy_pkt',
+      'fitted jointly to the sddf-2pd, -4pd, -d5pd and -5pd tables; calib: the copy costs about 700 (low load) to 1,000 (high load) cycles per 1514-byte frame, this gives 2,059 per 1514-byte frame plus copy_pkt',
   },
 
   client_entry: {
