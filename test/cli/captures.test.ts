@@ -9,6 +9,7 @@ import { cleanup, cli, ECHO2, scratchDir } from './cli_harness.js';
 interface TraceEvent {
   name: string;
   ph: string;
+  cat?: string;
   pid: number;
   tid: number;
   ts?: number;
@@ -105,7 +106,10 @@ describe('run captures', () => {
         expect(e.ts!).toBeGreaterThanOrEqual(lastTs.get(key) ?? 0);
         lastTs.set(key, e.ts!);
       }
-      if (e.ph === 'C') expect(typeof e.args?.['busy']).toBe('number');
+      if (e.ph === 'C') {
+        if (e.cat === 'queue') expect(typeof e.args?.['buffers']).toBe('number');
+        else expect(typeof e.args?.['busy']).toBe('number');
+      }
     }
     const pdTracks = new Set(
       events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args?.['name']),
@@ -114,6 +118,10 @@ describe('run captures', () => {
     const dispatches = plain.pds.reduce((n, p) => n + p.dispatches, 0);
     expect(counts['X']!).toBeGreaterThan(dispatches);
     expect(counts['C']!).toBeGreaterThan(0);
+    // Queue occupancy counters: one track per sDDF queue, the client RX active queues among them.
+    const queueNames = new Set(events.filter((e) => e.ph === 'C' && e.cat === 'queue').map((e) => e.name));
+    expect([...queueNames].some((n) => n.endsWith('/active'))).toBe(true);
+    expect(queueNames.size).toBeGreaterThan(4);
     // Every flow that starts ends, at a later time.
     const starts = new Map(events.filter((e) => e.ph === 's').map((e) => [e.id, e.ts!]));
     const ends = events.filter((e) => e.ph === 'f');

@@ -2,7 +2,9 @@
 // - one process per core (pid = core id) and one track per thread on it (tid = thread id, named
 //   by thread_name metadata); every dispatch of a thread is a complete event ('X');
 // - a counter ('C') per core with its utilisation in each accounting bucket (10 ms);
-// - a 'wire' process with the sampled frames, and flow arrows ('s' -> 'f') for them.
+// - a 'wire' process with the sampled frames, and flow arrows ('s' -> 'f') for them;
+// - a 'queues' process with a counter per sDDF queue (buffers in it: tail - head, read from the
+//   queue's shared memory), sampled at the end of dispatches at most every QUEUE_SAMPLE_NS.
 //
 // Flows connect the same bytes seen at two points, so they are facts, not guesses: every Nth
 // frame arriving from the wire is followed to the client that received it (matched on a hash of
@@ -22,6 +24,14 @@ export const DEFAULT_FLOW_SAMPLE_EVERY = 100;
 export const MAX_TRACE_SLICES = 1_000_000;
 const MAX_PENDING_FLOWS = 4096;
 const HASH_PREFIX = 64;
+/** Queue occupancy is sampled at dispatch ends, at most this often (simulated ns). */
+export const QUEUE_SAMPLE_NS = 20_000;
+
+interface QueueProbe {
+  name: string;
+  view: DataView;
+  last: number;
+}
 
 export class ChromeTrace implements RunObserver {
   private readonly sampleEvery: number;
@@ -41,6 +51,8 @@ export class ChromeTrace implements RunObserver {
   private wireInSeen = 0;
   private readonly clientTxSeen = new Map<number, number>();
   private nextFlow = 1;
+  private queues: QueueProbe[] = [];
+  private nextQueueSample = 0;
 
   constructor(opts: { sampleEvery?: number; maxSlices?: number } = {}) {
     this.sampleEvery = Math.max(1, opts.sampleEvery ?? DEFAULT_FLOW_SAMPLE_EVERY);
@@ -51,6 +63,12 @@ export class ChromeTrace implements RunObserver {
     this.sim = sim;
     this.ghz = sim.board.kernel.ghz;
     tapKernel(sim.board.kernel, (t, _core, s, e) => this.onEntry(t, s, e));
+    // Every sDDF queue lives at the start of its own region (net/queue/<server>/<client>/<kind>).
+    for (const r of sim.board.memory.regions) {
+      if (r.name.startsWith('net/queue/') && r.view.byteLength >= 4) {
+        this.queues.push({ name: r.name.slice('net/queue/'.length), view: r.view, last: -1 });
+      }
+    }
     const wirePid = sim.board.kernel.coreCount;
     const rate = sim.board.options.nicRateBps;
     tapWire(sim.board.wire, (dir, timeNs, buf, off, len) => {
@@ -101,6 +119,26 @@ export class ChromeTrace implements RunObserver {
     this.sliceStart[this.count] = start;
     this.sliceEnd[this.count] = end;
     this.count++;
+    const endNs = end / this.ghz;
+    if (this.queues.length > 0 && endNs >= this.nextQueueSample) {
+      this.nextQueueSample = endNs + QUEUE_SAMPLE_NS;
+      this.sampleQueues(endNs);
+    }
+  }
+
+  /** Occupancy of every queue that changed since the last sample: (tail - head) mod 2^16. */
+  private sampleQueues(timeNs: number): void {
+    const pid = this.sim!.board.kernel.coreCount + 1;
+    const ts = us(timeNs);
+    for (const q of this.queues) {
+      const n = (q.view.getUint16(0, true) - q.view.getUint16(2, true)) & 0xffff;
+      if (n === q.last) continue;
+      q.last = n;
+      this.extra.push({
+        ts,
+        json: `{"name":${JSON.stringify(q.name)},"cat":"queue","ph":"C","pid":${pid},"tid":0,"ts":${ts},"args":{"buffers":${n}}}`,
+      });
+    }
   }
 
   private grow(): void {
@@ -149,6 +187,7 @@ export class ChromeTrace implements RunObserver {
     meta.push(`{"name":"process_name","ph":"M","pid":${wirePid},"tid":0,"args":{"name":"wire"}}`);
     meta.push(`{"name":"thread_name","ph":"M","pid":${wirePid},"tid":0,"args":{"name":"to NIC"}}`);
     meta.push(`{"name":"thread_name","ph":"M","pid":${wirePid},"tid":1,"args":{"name":"from NIC"}}`);
+    meta.push(`{"name":"process_name","ph":"M","pid":${wirePid + 1},"tid":0,"args":{"name":"sDDF queues"}}`);
     for (const t of kernel.threads) {
       meta.push(
         `{"name":"thread_name","ph":"M","pid":${t.core},"tid":${t.id},"args":{"name":${JSON.stringify(t.name)}}}`,
