@@ -159,7 +159,15 @@ export class Kernel implements EventSink {
     this.addThread(vcpu, p);
     const kernel = this;
     // One fault record per vCPU, refilled at every exit: the VMM handles it synchronously.
-    const f: FaultInfo = { kind: 'vm-fault', addr: 0, width: 0, write: false, reason: 'unmapped', value: 0, readValue: 0 };
+    const f: FaultInfo = {
+      kind: 'vm-fault',
+      addr: 0,
+      width: 0,
+      write: false,
+      reason: 'unmapped',
+      value: 0,
+      readValue: 0,
+    };
     vcpu.as.trap = {
       trapAccess(info, out) {
         f.addr = info.addr;

@@ -25,6 +25,7 @@ export interface IpbenchFlags {
   payload?: number;
   seed?: number;
   streams?: number;
+  driver?: 'native' | 'vm';
   csv?: boolean;
   json?: boolean;
 }
@@ -33,6 +34,11 @@ export function ipbenchCommand(io: CliIo, flags: IpbenchFlags): number {
   const system = IPBENCH_SYSTEMS.find((s) => s === flags.system);
   if (system === undefined) {
     throw usageError(`Cannot sweep system '${flags.system}': expected one of ${IPBENCH_SYSTEMS.join(', ')}`);
+  }
+  if (flags.driver === 'vm' && system === 'linux') {
+    throw usageError(
+      "Cannot sweep system 'linux' with --driver vm: Linux has its own driver, did you mean an sDDF system?",
+    );
   }
   const loads = flags.loads ?? IPBENCH_DEFAULT_LOADS;
   const cores = flags.cores ?? 1;
@@ -55,6 +61,7 @@ export function ipbenchCommand(io: CliIo, flags: IpbenchFlags): number {
       smp: cores > 1,
       smpBarriers: false,
       streams: flags.streams ?? 4,
+      ...(flags.driver !== undefined ? { driver: flags.driver } : {}),
     };
     try {
       rows.push(runner === undefined ? runIpbenchPoint(options) : runIpbenchPoint(options, runner));

@@ -140,6 +140,12 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--payload <bytes>', 'UDP payload (default 1472)', integerIn(16, 1472))
     .option('--streams <n>', 'load-generator streams per client (default 4)', integerIn(1, 64))
     .option('--seed <n>', 'seed (default 1)', integerIn(0, MAX_SEED))
+    .addOption(
+      new Option('--driver <kind>', 'the native sDDF driver or a Linux driver VM (default native)').choices([
+        'native',
+        'vm',
+      ]),
+    )
     .addOption(new Option('--csv', "ipbench's CSV columns").conflicts('json'))
     .addOption(new Option('--json', 'a JSON array of rows').conflicts('csv'))
     .action((opts) => done(ipbenchCommand(io, opts)));

@@ -27,6 +27,8 @@ export interface IpbenchPointOptions {
   streams: number;
   pattern?: 'cbr' | 'poisson';
   costs?: Record<string, number>;
+  /** The native sDDF driver (default) or a Linux driver VM in its place (docs/driver-vm.md). */
+  driver?: 'native' | 'vm';
 }
 
 /**
@@ -51,7 +53,7 @@ export function ipbenchScenario(o: IpbenchPointOptions): ScenarioInput {
   }));
   const multi = o.cores >= 2;
   return {
-    name: `ipbench-${o.system}-${Math.round(o.requestedBps / 1e6)}Mbps`,
+    name: `ipbench-${o.system}${o.driver === 'vm' ? '-driver-vm' : ''}-${Math.round(o.requestedBps / 1e6)}Mbps`,
     seed: o.seed,
     duration: o.durationNs / 1e9,
     warmup: o.warmupNs / 1e9,
@@ -63,7 +65,7 @@ export function ipbenchScenario(o: IpbenchPointOptions): ScenarioInput {
       ...(o.costs ? { costs: o.costs } : {}),
     },
     // Two-core layout of the sDDF echo server: driver and virt_tx on core 1.
-    driver: multi ? { kind: 'native', core: 1 } : { kind: 'native' },
+    driver: multi ? { kind: o.driver ?? 'native', core: 1 } : { kind: o.driver ?? 'native' },
     virt: multi ? { tx_policy: 'fixed-order', core: 0 } : { tx_policy: 'fixed-order' },
     clients,
     load,

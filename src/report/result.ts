@@ -3,7 +3,9 @@
  * names are a contract shared with the CLI, the report and the tests; any change bumps
  * RESULT_SCHEMA_VERSION.
  */
-export const RESULT_SCHEMA_VERSION = 1;
+// 2: fairness carries Jain's index over fair shares (water-filling) with windows, shares and
+//    starvation; clients may carry rate_limit counters.
+export const RESULT_SCHEMA_VERSION = 2;
 
 export interface RttUs {
   min: number;
@@ -24,7 +26,54 @@ export interface ClientResult {
   tx_frames: number;
   drops: Record<string, number>;
   rtt_us: RttUs;
+  /** What the client's rate limits did in the window; present only for a client with a limit. */
+  rate_limit?: RateLimitResult;
 }
+
+export interface RateLimitResult {
+  /** Buffers virt_tx held back in the client's queue at least once for lack of tokens, and their bytes. */
+  tx_throttled_frames: number;
+  tx_throttled_bytes: number;
+  /** Frames the client's copier dropped over its rx_rate_limit, and their bytes. */
+  rx_dropped_frames: number;
+  rx_dropped_bytes: number;
+}
+
+/** One window of the fairness time series. */
+export interface FairnessWindow {
+  /** Start of the window, ms of simulated time (warm-up included). */
+  t_ms: number;
+  /** Jain's index over throughput / fair share; null when no client had demand. */
+  jain: number | null;
+  /** Per client, in the order of `clients`. */
+  throughput_mbps: number[];
+}
+
+export interface FairnessClientResult {
+  name: string;
+  weight: number;
+  /** Offered load over the window (null: unbounded, a source with an empty payload). */
+  demand_mbps: number | null;
+  /** Weighted max-min fair share of the line given every client's demand and rate limit. */
+  fair_share_mbps: number;
+  throughput_mbps: number;
+  /** throughput / fair share (null without demand). */
+  share: number | null;
+}
+
+/** The fairness section (docs/fairness.md); rates are Mb/s of Ethernet frame bytes. */
+export type FairnessResult = {
+  jain: number;
+  min_share: number;
+  max_share: number;
+  /** Longest time, per client, that it had buffers waiting and got nothing (ms, 1 ms resolution). */
+  starvation_ms: Record<string, number>;
+  window_ms: number;
+  /** 'frame': rates count Ethernet frame bytes without FCS, like clients[].tx_mbps. */
+  basis: 'frame';
+  windows: FairnessWindow[];
+  per_client: FairnessClientResult[];
+};
 
 export interface LoadResult {
   to: string;
@@ -66,7 +115,8 @@ export interface ResultDocument {
   pds: PdResult[];
   cores: CoreResult[];
   nic: Record<string, number>;
-  fairness: { jain: number; [k: string]: unknown };
+  /** Always has `jain`; the rest of FairnessResult when the run measured it. */
+  fairness: { jain: number; [k: string]: unknown } & Partial<FairnessResult>;
   coherence: { kind: string; component: string; region: string; count: number; lines: number[] }[];
   faults: { time_ns: number; thread: string; kind: string; detail: string }[];
   invariants: { violations: unknown[] };

@@ -140,6 +140,7 @@ export function runReportHtml(doc: ResultDocument, series: RunSeries | null): st
   }
   const drops = [...dropsByReason(doc)].map(([label, value]) => ({ label, value }));
   charts.push(barChart({ title: 'Drops by reason', xLabel: 'reason', yLabel: 'frames', bars: drops }));
+  charts.push(...fairnessWindowCharts(doc));
   body.push(section('Plots', plots(charts)));
   if (series !== null) {
     body.push(
@@ -173,6 +174,38 @@ export function runReportHtml(doc: ResultDocument, series: RunSeries | null): st
   }
   body.push(...problems);
   return page(`sddfsim ${doc.scenario}`, body.join('\n'));
+}
+
+// ---- Fairness windows: maintained with src/report/fairness.ts (docs/fairness.md) ----
+
+/** Jain's index per fairness window, and each client's throughput per window (from doc.fairness). */
+function fairnessWindowCharts(doc: ResultDocument): string[] {
+  const f = doc.fairness;
+  const windows = f.windows;
+  if (windows === undefined || windows.length === 0 || f.per_client === undefined) return [];
+  const half = (f.window_ms ?? 0) / 2;
+  const xs = windows.map((w) => w.t_ms + half);
+  return [
+    lineChart({
+      title: `Fairness per ${f.window_ms} ms window (Jain over throughput / fair share)`,
+      xLabel: 'time (ms)',
+      yLabel: 'Jain index',
+      yMin: 0,
+      yMax: 1,
+      series: [{ name: 'jain', xs, ys: windows.map((w) => w.jain ?? Number.NaN) }],
+    }),
+    lineChart({
+      title: `Throughput per client per ${f.window_ms} ms window`,
+      xLabel: 'time (ms)',
+      yLabel: 'Mb/s of frames',
+      yMin: 0,
+      series: f.per_client.map((c, i) => ({
+        name: c.name,
+        xs,
+        ys: windows.map((w) => w.throughput_mbps[i] ?? Number.NaN),
+      })),
+    }),
+  ];
 }
 
 function pct(x: number): string {

@@ -18,12 +18,17 @@ import {
   nativeClientFactory,
 } from '../sddf/system.js';
 import type { Scenario } from './schema.js';
+import { ECHO_SERVER_SCHED } from '../sddf/sizes.js';
+import { RateLimiter } from '../sddf/token_bucket.js';
+import { DRR_BASE_QUANTUM } from '../sddf/tx_policy_drr.js';
+import { defaultTxOutstanding, makeTxPolicy } from '../sddf/tx_policy_factory.js';
 import { SinkHost } from '../board/sink_host.js';
 import { FaultInjector, type GuestControl, unsupportedFault } from './faults.js';
 import '../vmm/costs.js';
 import '../guest/costs.js';
 import { createGuestVm, type GuestVm } from '../vmm/guest_vm.js';
 import { composeLinux, type LinuxSystem } from '../baseline/linux.js';
+import { createDriverVm, type DriverVm } from '../vmm/driver_vm.js';
 
 export const NIC_MAC = 0x02_00_00_00_00_01;
 export const GENERATOR_MAC = 0x02_00_00_00_f0_01;
@@ -48,7 +53,17 @@ export interface ClientView {
     txFrames: number;
     txBytes: number;
     drops: Record<string, number>;
+    /** Rate-limit counters, for a client with a limit. */
+    limited?: RateLimitCounters;
   };
+}
+
+/** What a client's rate limits did: buffers held back on transmit, frames dropped on receive. */
+export interface RateLimitCounters {
+  txThrottledFrames: number;
+  txThrottledBytes: number;
+  rxDroppedFrames: number;
+  rxDroppedBytes: number;
 }
 
 export class BuildError extends Error {
@@ -68,6 +83,8 @@ export interface Simulation {
   sink: SinkHost;
   /** Per load entry, the generator streams carrying it. */
   loadStreams: number[][];
+  /** The driver VM, when `driver.kind` is vm. */
+  driverVm?: DriverVm;
 }
 
 export function clientMac(s: Scenario, i: number): number {
@@ -121,8 +138,24 @@ export function buildSimulation(s: Scenario): Simulation {
     nicMac: NIC_MAC,
   });
   const core = (c: number | undefined): number => c ?? 0;
-  if (s.system === 'linux') return attachHosts(s, board, null, buildLinux(s, board), windowStart, windowEnd);
+  if (s.system === 'linux') {
+    if (s.driver.kind === 'vm')
+      throw new BuildError("system 'linux' has its own driver: driver.kind vm needs an sDDF system");
+    if (s.clients.some((c) => c.rate_limit !== undefined || c.rx_rate_limit !== undefined))
+      throw new BuildError("system 'linux' has no sDDF virtualisers to apply rate_limit or rx_rate_limit");
+    return attachHosts(s, board, null, buildLinux(s, board), windowStart, windowEnd);
+  }
   const sched = echoServerSched(0);
+  const driverCore = core(s.driver.core);
+  // A driver VM's VMM runs at the driver's priority without its budget (libvmm's VMMs have none).
+  const dvm =
+    s.driver.kind === 'vm'
+      ? createDriverVm(board, {
+          sched: { core: driverCore, priority: sched.driver.priority },
+          windowStartNs: windowStart,
+          windowEndNs: windowEnd,
+        })
+      : null;
   const views: ClientView[] = [];
   const vms: (GuestVm | null)[] = [];
   const slots = s.clients.map((c, i) => {
@@ -186,16 +219,18 @@ export function buildSimulation(s: Scenario): Simulation {
     {
       variant: variantOf(s),
       clients: slots,
-      rxBuffers: 512,
-      driverSched: { ...sched.driver, core: core(s.driver.core) },
+      rxBuffers: dvm !== null ? dvm.rxBuffers(512) : 512,
+      ...(dvm !== null ? { makeDriver: dvm.makeDriver } : {}),
+      driverSched: dvm !== null ? dvm.opts.sched : { ...sched.driver, core: driverCore },
       virtRxSched: { ...sched.virtRx, core: core(s.virt.core) },
       virtTxSched: { ...sched.virtTx, core: core(s.virt.core) },
       txCoalesceFrames: s.nic.tx_coalesce_frames,
       txCoalesceTimer: 0xff,
     },
   );
-  if (s.virt.tx_outstanding !== undefined && net.virtTx !== null)
-    net.virtTx.outstandingLimit = s.virt.tx_outstanding;
+  dvm?.attach(net);
+  applyTxPolicy(s, net);
+  applyRateLimits(s, net);
   s.clients.forEach((c, i) => {
     const vm = vms[i];
     if (vm !== null && vm !== undefined) {
@@ -214,13 +249,18 @@ export function buildSimulation(s: Scenario): Simulation {
           const drops: Record<string, number> = { ...vmm.drops() };
           const cp = net.copiers[i];
           if (cp) drops['copier_no_buffer'] = cp.dropsNoClientBuffer;
-          return {
-            rxFrames: n.rxFrames,
-            rxBytes: n.rxBytes,
-            txFrames: n.txFrames,
-            txBytes: n.txBytes,
-            drops,
-          };
+          return withLimits(
+            {
+              rxFrames: n.rxFrames,
+              rxBytes: n.rxBytes,
+              txFrames: n.txFrames,
+              txBytes: n.txBytes,
+              drops,
+            },
+            s,
+            net,
+            i,
+          );
         },
       });
       return;
@@ -238,13 +278,18 @@ export function buildSimulation(s: Scenario): Simulation {
         const drops: Record<string, number> = { tx_no_buffer: pd.txDropNoBuffer };
         const cp = net.copiers[i];
         if (cp) drops['copier_no_buffer'] = cp.dropsNoClientBuffer;
-        return {
-          rxFrames: pd.rxFrames,
-          rxBytes: pd.rxBytes,
-          txFrames: pd.txFrames,
-          txBytes: pd.txBytes,
-          drops,
-        };
+        return withLimits(
+          {
+            rxFrames: pd.rxFrames,
+            rxBytes: pd.rxBytes,
+            txFrames: pd.txFrames,
+            txBytes: pd.txBytes,
+            drops,
+          },
+          s,
+          net,
+          i,
+        );
       },
     });
   });
@@ -255,7 +300,7 @@ export function buildSimulation(s: Scenario): Simulation {
       const vm = vms[i];
       if (vm?.vmm) guests.set(c.name, vm.vmm);
     });
-    new FaultInjector(board, s.faults, guests);
+    new FaultInjector(board, s.faults, guests, dvm);
   }
   // Report every PD, and each guest's vCPU right after its VMM.
   const pds: Thread[] = [];
@@ -263,8 +308,68 @@ export function buildSimulation(s: Scenario): Simulation {
     pds.push(pd);
     const vm = vms[net.clients.indexOf(pd)];
     if (vm?.vcpu) pds.push(vm.vcpu);
+    if (dvm?.vcpu && pd === net.driver) pds.push(dvm.vcpu);
   }
-  return attachHosts(s, board, net, { views, pds, linux: null }, windowStart, windowEnd);
+  const sim = attachHosts(s, board, net, { views, pds, linux: null }, windowStart, windowEnd);
+  if (dvm !== null) sim.driverVm = dvm;
+  return sim;
+}
+
+/** virt.tx_policy, virt.quantum, virt.tx_outstanding, clients' weight and priority. */
+function applyTxPolicy(s: Scenario, net: NetSystem): void {
+  const vtx = net.virtTx;
+  // Without virt_tx (sddf-2pd) the one client has the driver to itself: nothing to schedule.
+  if (vtx === null) return;
+  const quantum = s.virt.quantum ?? DRR_BASE_QUANTUM;
+  if (!(quantum > 0)) throw new BuildError('virt.quantum must be greater than zero');
+  vtx.policy = makeTxPolicy(
+    s.virt.tx_policy,
+    s.clients.map((c) => ({ weight: c.weight, priority: c.priority ?? ECHO_SERVER_SCHED.client.priority })),
+    quantum,
+  );
+  vtx.outstandingLimit = s.virt.tx_outstanding ?? defaultTxOutstanding(s.virt.tx_policy);
+}
+
+/** rate_limit at virt_tx (back-pressure), rx_rate_limit at the client's copier (drops). */
+function applyRateLimits(s: Scenario, net: NetSystem): void {
+  s.clients.forEach((c, i) => {
+    if (c.rate_limit !== undefined) {
+      if (net.virtTx === null)
+        throw new BuildError(
+          `client '${c.name}': rate_limit needs virt_tx, which system '${s.system}' has not`,
+        );
+      net.virtTx.setRateLimit(i, c.rate_limit);
+    }
+    if (c.rx_rate_limit !== undefined) {
+      const cp = net.copiers[i];
+      if (cp === null || cp === undefined)
+        throw new BuildError(
+          `client '${c.name}': rx_rate_limit is applied by the client's copier, which system '${s.system}' has not`,
+        );
+      cp.rxLimit = new RateLimiter(c.rx_rate_limit, 0);
+    }
+  });
+}
+
+/** Adds the rate-limit counters of a client that has a limit (and rx_rate_limited to its drops). */
+function withLimits<T extends ReturnType<ClientView['counters']>>(
+  k: T,
+  s: Scenario,
+  net: NetSystem,
+  i: number,
+): T {
+  const c = s.clients[i]!;
+  if (c.rate_limit === undefined && c.rx_rate_limit === undefined) return k;
+  const vtx = net.virtTx;
+  const cp = net.copiers[i] ?? null;
+  if (c.rx_rate_limit !== undefined && cp !== null) k.drops['rx_rate_limited'] = cp.dropsRateLimited;
+  k.limited = {
+    txThrottledFrames: vtx?.perClientThrottled[i] ?? 0,
+    txThrottledBytes: vtx?.perClientThrottledBytes[i] ?? 0,
+    rxDroppedFrames: cp?.dropsRateLimited ?? 0,
+    rxDroppedBytes: cp?.dropsRateLimitedBytes ?? 0,
+  };
+  return k;
 }
 
 interface Built {

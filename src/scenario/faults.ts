@@ -1,13 +1,28 @@
 import type { Board } from '../board/board.js';
 import type { EventSink } from '../board/engine.js';
-import type { Scenario } from './schema.js';
+import { DRIVER, type Scenario } from './schema.js';
 
 /** The fault kinds this build can inject; the rest of the schema's kinds are refused at build. */
-export const INJECTABLE_FAULTS = ['guest-crash', 'guest-restart'] as const;
+export const INJECTABLE_FAULTS = [
+  'guest-crash',
+  'guest-restart',
+  'driver-crash',
+  'driver-restart',
+  'dma-escape',
+] as const;
+/** Faults aimed at the driver, injectable when it is a driver VM. */
+const DRIVER_VM_FAULTS: readonly string[] = ['driver-crash', 'driver-restart', 'dma-escape'];
 
 export interface GuestControl {
   guestCrash(): void;
   guestRestart(): void;
+}
+
+/** A driver VM: crash (its VMM restarts it, after `rebootNs` if given), reboot, compromise. */
+export interface DriverControl {
+  driverCrash(rebootNs?: number): void;
+  driverRestart(): void;
+  dmaEscape(): void;
 }
 
 /**
@@ -18,11 +33,18 @@ export interface GuestControl {
 export class FaultInjector implements EventSink {
   private readonly faults: Scenario['faults'];
   private readonly guests: Map<string, GuestControl>;
+  private readonly driver: DriverControl | null;
   injected = 0;
 
-  constructor(board: Board, faults: Scenario['faults'], guests: Map<string, GuestControl>) {
+  constructor(
+    board: Board,
+    faults: Scenario['faults'],
+    guests: Map<string, GuestControl>,
+    driver: DriverControl | null = null,
+  ) {
     this.faults = faults;
     this.guests = guests;
+    this.driver = driver;
     const sink = board.engine.addSink(this);
     faults.forEach((f, i) => {
       board.engine.at(f.at, sink, i);
@@ -31,6 +53,15 @@ export class FaultInjector implements EventSink {
 
   onEvent(i: number): void {
     const f = this.faults[i]!;
+    const d = this.driver;
+    if (f.target === DRIVER && d !== null) {
+      if (f.kind === 'driver-crash') d.driverCrash(f.duration);
+      else if (f.kind === 'driver-restart') d.driverRestart();
+      else if (f.kind === 'dma-escape') d.dmaEscape();
+      else return;
+      this.injected++;
+      return;
+    }
     const g = this.guests.get(f.target);
     if (g === undefined) return;
     if (f.kind === 'guest-crash') g.guestCrash();
@@ -45,6 +76,11 @@ export function unsupportedFault(s: Scenario): string | null {
   for (const f of s.faults) {
     if (!(INJECTABLE_FAULTS as readonly string[]).includes(f.kind)) {
       return `fault kind '${f.kind}' is not injected by this version (supported: ${INJECTABLE_FAULTS.join(', ')})`;
+    }
+    if (DRIVER_VM_FAULTS.includes(f.kind)) {
+      if (f.target !== DRIVER || s.driver.kind !== 'vm')
+        return `fault '${f.kind}' targets the driver VM: it needs target '${DRIVER}' and driver.kind vm`;
+      continue;
     }
     const c = s.clients.find((x) => x.name === f.target);
     if (c === undefined || c.kind !== 'vm')

@@ -1,7 +1,22 @@
+import type { Kernel } from '../board/kernel.js';
 import type { Thread } from '../board/thread.js';
-import { jainIndex, RESULT_SCHEMA_VERSION, type ResultDocument, rttToUs } from '../report/result.js';
-import { buildSimulation, type Simulation } from './build.js';
-import type { Scenario } from './schema.js';
+import { ethernetWireBytes } from '../net/ethernet.js';
+import { UDP_FRAME_OVERHEAD } from '../net/frame_builder.js';
+import {
+  type DemandPiece,
+  type FairnessClient,
+  FairnessRecorder,
+  LINK_RX,
+  LINK_TX,
+} from '../report/fairness.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  type RateLimitResult,
+  type ResultDocument,
+  rttToUs,
+} from '../report/result.js';
+import { buildSimulation, type RateLimitCounters, type Simulation } from './build.js';
+import type { RateLimit, Scenario } from './schema.js';
 
 interface Counted {
   rxFrames: number;
@@ -9,6 +24,7 @@ interface Counted {
   txFrames: number;
   txBytes: number;
   drops: Record<string, number>;
+  limited?: RateLimitCounters;
 }
 
 interface PdMark {
@@ -45,7 +61,15 @@ export interface RunOptions {
   /** Called between phases with the simulated time reached (for progress). */
   onProgress?: (simNs: number, endNs: number) => void;
   observers?: RunObserver[];
+  /** Length of the windows of fairness.windows (default 10 ms). */
+  fairnessWindowNs?: number;
+  /** How often fairness counters are read (default 1 ms; also the resolution of starvation_ms). */
+  fairnessSampleNs?: number;
 }
+
+/** Fairness counters are read this often (from the kernel's entry hook: no engine events). */
+export const FAIRNESS_SAMPLE_NS = 1e6;
+export const FAIRNESS_WINDOW_NS = 10e6;
 
 /** Runs a built simulation through warm-up and the measurement window. */
 export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDocument {
@@ -60,13 +84,21 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
   const before: Counted[] = sim.clients.map((c) => c.counters());
   const pdBefore = new Map(sim.pds.map((pd) => [pd, markPd(pd)]));
   const nicBefore = { ...board.nic.counters };
-  // Run in slices so progress can be reported; slicing does not change the trace.
+  const fairness = new FairnessSampler(
+    sim,
+    opts.fairnessWindowNs ?? FAIRNESS_WINDOW_NS,
+    opts.fairnessSampleNs ?? FAIRNESS_SAMPLE_NS,
+  );
+  fairness.start(start, end);
+  // Run in slices so progress can be reported. Where a run stops changes which batches the kernel
+  // runs without an event, so the slices stay fixed: the trace hash depends on them.
   const slices = 10;
   for (let k = 1; k <= slices; k++) {
     const t = start + ((end - start) * k) / slices;
     board.run(t);
     opts.onProgress?.(t, end);
   }
+  fairness.stop(end);
   const after: Counted[] = sim.clients.map((c) => c.counters());
   const pdAfter = new Map(sim.pds.map((pd) => [pd, markPd(pd)]));
   const nicAfter = { ...board.nic.counters } as unknown as Record<string, number>;
@@ -103,6 +135,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
       tx_frames: now.txFrames - b.txFrames,
       drops,
       rtt_us: rttToUs(rttSummary ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 }),
+      ...(now.limited !== undefined ? { rate_limit: limitDelta(now.limited, b.limited) } : {}),
     };
   });
 
@@ -164,9 +197,6 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
   for (const [k, v] of Object.entries(nicNow))
     if (typeof v === 'number') nic[k] = v - ((nicBefore as unknown as Record<string, number>)[k] ?? 0);
 
-  // Fairness over what each loaded client got back relative to what it asked for.
-  const shares = load.map((l) => (l.requested_mbps > 0 ? l.achieved_mbps / l.requested_mbps : 0));
-
   const doc: ResultDocument = {
     schema_version: RESULT_SCHEMA_VERSION,
     scenario: s.name,
@@ -178,7 +208,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     pds,
     cores,
     nic,
-    fairness: { jain: round4(jainIndex(shares)) },
+    fairness: fairness.result(),
     coherence: board.coherence.report(),
     faults: kernel.faultLog.map((f) => ({
       time_ns: f.timeNs,
@@ -192,6 +222,173 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
   };
   for (const o of observers) o.finish?.(sim, doc);
   return doc;
+}
+
+function limitDelta(now: RateLimitCounters, before: RateLimitCounters | undefined): RateLimitResult {
+  return {
+    tx_throttled_frames: now.txThrottledFrames - (before?.txThrottledFrames ?? 0),
+    tx_throttled_bytes: now.txThrottledBytes - (before?.txThrottledBytes ?? 0),
+    rx_dropped_frames: now.rxDroppedFrames - (before?.rxDroppedFrames ?? 0),
+    rx_dropped_bytes: now.rxDroppedBytes - (before?.rxDroppedBytes ?? 0),
+  };
+}
+
+/**
+ * Reads what the fairness metrics need (src/report/fairness.ts) every sample interval: per
+ * client the frame bytes delivered in its direction (a source: what reached the sink host on the
+ * wire; an echo client: the echoes it sent; a sink: what it received), whether it was served at
+ * all (virt_tx forwarded one of its buffers, or it took a received frame) and what was waiting for
+ * it (its TX queue at virt_tx, its copier's queues). Reading changes nothing in the model.
+ *
+ * Samples inside the window are taken from the kernel's entry hook, at the end of the first entry
+ * that starts at or after a sample time (stopping the engine there would add batch boundaries and
+ * change the trace hash). Counters change only inside entries and wire deliveries, so a sample may
+ * include up to one entry's work past its time; the window's first and last samples are exact.
+ */
+class FairnessSampler {
+  private readonly sim: Simulation;
+  private readonly recorder: FairnessRecorder;
+  private readonly bytes: Float64Array;
+  private readonly progress: Float64Array;
+  private readonly backlog: Float64Array;
+  private startNs = 0;
+  private endNs = 0;
+  private readonly sampleNs: number;
+  /** Index of the next sample: it is due at startNs + k * sampleNs. */
+  private k = 1;
+  private next = Number.POSITIVE_INFINITY;
+  private prevHook: Kernel['onEntry'] = null;
+  private readonly hook: NonNullable<Kernel['onEntry']>;
+
+  constructor(sim: Simulation, windowNs: number, sampleNs: number) {
+    if (!(sampleNs > 0 && sampleNs <= windowNs))
+      throw new Error(
+        `fairness sample interval ${sampleNs} ns must be positive and at most the window (${windowNs} ns)`,
+      );
+    this.sim = sim;
+    this.sampleNs = sampleNs;
+    const n = sim.clients.length;
+    this.bytes = new Float64Array(n);
+    this.progress = new Float64Array(n);
+    this.backlog = new Float64Array(n);
+    this.recorder = new FairnessRecorder(fairnessClients(sim.scenario), {
+      capacityBps: sim.scenario.nic.rate,
+      windowNs,
+    });
+    const ghz = sim.board.kernel.ghz;
+    this.hook = (_t, _core, startCycle) => {
+      const at = startCycle / ghz;
+      while (at >= this.next && this.next < this.endNs) this.sampleNext();
+    };
+  }
+
+  start(startNs: number, endNs: number): void {
+    this.sample(startNs);
+    this.startNs = startNs;
+    this.endNs = endNs;
+    this.k = 1;
+    this.next = startNs + this.sampleNs;
+    const kernel = this.sim.board.kernel;
+    const prev = kernel.onEntry;
+    this.prevHook = prev;
+    const hook = this.hook;
+    kernel.onEntry =
+      prev === null
+        ? hook
+        : (t, c, s, e) => {
+            prev(t, c, s, e);
+            hook(t, c, s, e);
+          };
+  }
+
+  stop(endNs: number): void {
+    // Sample times nobody's entry reached (an idle stretch at the end) see the final state.
+    while (this.next < endNs) this.sampleNext();
+    this.sample(endNs);
+    this.sim.board.kernel.onEntry = this.prevHook;
+  }
+
+  private sampleNext(): void {
+    this.sample(this.next);
+    this.k++;
+    this.next = this.startNs + this.k * this.sampleNs;
+  }
+
+  sample(tNs: number): void {
+    const sim = this.sim;
+    const vtx = sim.net?.virtTx ?? null;
+    sim.clients.forEach((c, i) => {
+      const k = c.counters();
+      this.bytes[i] =
+        c.app === 'source'
+          ? (sim.sink.bytesBySource.get(c.mac) ?? 0)
+          : c.app === 'echo'
+            ? k.txBytes
+            : k.rxBytes;
+      this.progress[i] = (vtx !== null ? (vtx.perClientForwarded[i] ?? 0) : k.txFrames) + k.rxFrames;
+      this.backlog[i] = (vtx !== null ? vtx.clientBacklog(i) : 0) + (c.copier?.backlog() ?? 0);
+    });
+    this.recorder.sample(tNs, this.bytes, this.progress, this.backlog);
+  }
+
+  result() {
+    return this.recorder.result();
+  }
+}
+
+/** Frame bytes of a UDP datagram with `payload` bytes, and the line bits per frame bit it costs. */
+function udpFrame(payload: number): { len: number; cost: number } {
+  const len = UDP_FRAME_OVERHEAD + payload;
+  return { len, cost: ethernetWireBytes(len) / len };
+}
+
+function limitCap(lim: RateLimit | undefined, frameLen: number): number {
+  if (lim === undefined) return Number.POSITIVE_INFINITY;
+  return Math.min(lim.rate, lim.pps !== undefined ? lim.pps * frameLen * 8 : Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Each client's demand, in frame bits/s: a source's own rate; for echo and sink clients, the load
+ * aimed at them while it runs. Payload rates (the scenario's unit) become frame rates here.
+ */
+export function fairnessClients(s: Scenario): FairnessClient[] {
+  return s.clients.map((c): FairnessClient => {
+    if (c.app === 'source' && c.source !== undefined) {
+      const p = c.source.payload;
+      const f = udpFrame(p);
+      const bps = p > 0 ? (c.source.rate * f.len) / p : Number.POSITIVE_INFINITY;
+      return {
+        name: c.name,
+        weight: c.weight,
+        links: LINK_TX,
+        cap: limitCap(c.rate_limit, f.len),
+        cost: f.cost,
+        demand: [{ startNs: 0, endNs: Number.POSITIVE_INFINITY, bps }],
+      };
+    }
+    const loads = s.load.filter((l) => l.to === c.name);
+    const demand: DemandPiece[] = [];
+    let rate = 0;
+    let costRate = 0;
+    let cap = Number.POSITIVE_INFINITY;
+    for (const l of loads) {
+      const f = udpFrame(l.payload);
+      const bps = (l.rate * f.len) / l.payload;
+      demand.push({ startNs: l.start ?? 0, endNs: l.stop ?? Number.POSITIVE_INFINITY, bps });
+      rate += bps;
+      costRate += bps * f.cost;
+      cap = Math.min(cap, limitCap(c.rx_rate_limit, f.len));
+      if (c.app === 'echo') cap = Math.min(cap, limitCap(c.rate_limit, f.len));
+    }
+    return {
+      name: c.name,
+      weight: c.weight,
+      links: c.app === 'echo' ? LINK_RX | LINK_TX : LINK_RX,
+      cap,
+      cost: rate > 0 ? costRate / rate : udpFrame(1472).cost,
+      demand,
+    };
+  });
 }
 
 function mergeRtt(sim: Simulation, ids: number[]) {

@@ -136,8 +136,8 @@ const virtSchema = z.strictObject({
   tx_policy: z.enum(TX_POLICIES).default('fixed-order'),
   /** Bound on buffers outstanding at the driver, so one client cannot fill the hardware ring. */
   tx_outstanding: z.int().min(1).optional(),
-  /** Deficit round robin quantum. */
-  quantum: size().optional(),
+  /** Deficit round robin quantum (bytes, at least one frame's worth makes sense; must be positive). */
+  quantum: _quantity(SIZE, true).optional(),
   core: coreIndex().optional(),
 });
 

@@ -3,6 +3,7 @@ import type { CopyConfig } from './config.js';
 import { type SddfCosts, sddfCosts } from './costs.js';
 import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from './net_queue.js';
 import { openQueue } from './queue_binding.js';
+import type { RateLimiter } from './token_bucket.js';
 
 /**
  * The copier (network/components/copy.c), one per client. It copies each frame out of
@@ -18,11 +19,18 @@ export class Copier extends ProtectionDomain {
   private cli!: NetQueueHandle;
   private readonly vd = new NetBuffDesc();
   private readonly cd = new NetBuffDesc();
+  /**
+   * The client's receive rate limit, or null. Frames over it are dropped here, like frames for a
+   * client with no free buffer: the DMA buffer goes straight back, so only this client loses.
+   */
+  rxLimit: RateLimiter | null = null;
   // Counters
   copied = 0;
   copiedBytes = 0;
   dropsNoClientBuffer = 0;
   badClientBuffers = 0;
+  dropsRateLimited = 0;
+  dropsRateLimitedBytes = 0;
 
   constructor(name: string, cfg: CopyConfig) {
     super(name);
@@ -55,6 +63,13 @@ export class Copier extends ProtectionDomain {
     while (reprocess) {
       while (!virt.emptyActive()) {
         if (!cli.emptyFree()) {
+          if (this.rxLimit !== null && this.overRxLimit()) {
+            virt.dequeueActive(vd);
+            this.charge(this.c.copy_pkt);
+            virt.enqueueFree(vd.ioOrOffset, 0, 0);
+            virtEnqueued = true;
+            continue;
+          }
           cli.dequeueFree(cd);
           if (cd.ioOrOffset % NET_BUFFER_SIZE !== 0 || cd.ioOrOffset + NET_BUFFER_SIZE > clientSize) {
             // copy.c logs and drops that client buffer from circulation; so do we.
@@ -71,6 +86,7 @@ export class Copier extends ProtectionDomain {
           this.charge(this.c.copy_pkt + 4 * this.c.queue_barrier + len * this.c.copy_byte);
           cli.enqueueActive(cd.ioOrOffset, len, 0);
           virt.enqueueFree(vd.ioOrOffset, 0, 0);
+          if (this.rxLimit !== null) this.rxLimit.take(len);
           this.copied++;
           this.copiedBytes += len;
           clientEnqueued = true;
@@ -104,6 +120,11 @@ export class Copier extends ProtectionDomain {
     while (reprocess) {
       while (virt.dequeueActive(d)) {
         this.charge(this.c.copy_pkt);
+        if (this.rxLimit !== null && !this.admitRx(d.len)) {
+          virt.enqueueFree(d.ioOrOffset, 0, 0);
+          virtEnqueued = true;
+          continue;
+        }
         cli.enqueueActive(d.ioOrOffset, d.len, 0);
         clientEnqueued = true;
       }
@@ -122,6 +143,35 @@ export class Copier extends ProtectionDomain {
       }
     }
     this.signal(clientEnqueued, virtEnqueued);
+  }
+
+  /** Whether the frame at the head of the virt active queue is over the limit (counted if so). */
+  private overRxLimit(): boolean {
+    if (!this.virt.peekActive(this.vd)) return false;
+    const len = Math.min(this.vd.len, NET_BUFFER_SIZE);
+    if (this.rxLimit!.allows(this.now(), len)) return false;
+    this.dropsRateLimited++;
+    this.dropsRateLimitedBytes += len;
+    return true;
+  }
+
+  /** Pays for a frame of `len` bytes if the limit allows it; counts a drop otherwise. */
+  private admitRx(len: number): boolean {
+    const n = Math.min(len, NET_BUFFER_SIZE);
+    const lim = this.rxLimit!;
+    if (lim.allows(this.now(), n)) {
+      lim.take(n);
+      return true;
+    }
+    this.dropsRateLimited++;
+    this.dropsRateLimitedBytes += n;
+    return false;
+  }
+
+  /** Frames waiting for this client: in the queue from virt_rx and copied but not yet taken (metrics). */
+  backlog(): number {
+    if (!this.initDone) return 0;
+    return this.virt.lengthActive() + this.cli.lengthActive();
   }
 
   private signal(clientEnqueued: boolean, virtEnqueued: boolean): void {
@@ -145,6 +195,7 @@ export class Copier extends ProtectionDomain {
       copiedBytes: this.copiedBytes,
       dropsNoClientBuffer: this.dropsNoClientBuffer,
       badClientBuffers: this.badClientBuffers,
+      dropsRateLimited: this.dropsRateLimited,
     };
   }
 }

@@ -205,6 +205,17 @@ export class NetQueueHandle {
     return this._dequeue(this._active, this._activeOff, out);
   }
 
+  /**
+   * Reads the descriptor at the head of the active queue without consuming it (no sDDF
+   * counterpart: a consumer that schedules by size, such as virt_tx's deficit round robin, must
+   * know a buffer's length before it takes it). Hardened like dequeue: false when empty or corrupt.
+   * The producer may rewrite the slot before the dequeue that follows, so the dequeued descriptor,
+   * not this one, is what the consumer acts on.
+   */
+  peekActive(out: NetBuffDesc): boolean {
+    return this._read(this._active, this._activeOff, out);
+  }
+
   // net_request_signal_free
   requestSignalFree(): void {
     this._free.setUint32(this._freeOff + SIGNALLED, 0, true);
@@ -301,6 +312,13 @@ export class NetQueueHandle {
   }
 
   private _dequeue(q: DataView, off: number, out: NetBuffDesc): boolean {
+    if (!this._read(q, off, out)) return false;
+    q.setUint16(off + HEAD, (q.getUint16(off + HEAD, true) + 1) & U16_MASK, true);
+    return true;
+  }
+
+  // The descriptor at head into `out`; false when the queue is empty or corrupt.
+  private _read(q: DataView, off: number, out: NetBuffDesc): boolean {
     const head = q.getUint16(off + HEAD, true);
     const length = (q.getUint16(off + TAIL, true) - head) & U16_MASK;
     if (length === 0) return false;
@@ -313,7 +331,6 @@ export class NetQueueHandle {
     const lenOid = q.getUint32(d + DESC_LEN_OID, true);
     out.len = lenOid & U16_MASK;
     out.oid = (lenOid >>> 16) & OID_MASK;
-    q.setUint16(off + HEAD, (head + 1) & U16_MASK, true);
     return true;
   }
 }

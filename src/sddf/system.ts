@@ -59,8 +59,23 @@ export interface ClientSlot {
   make(cfg: ClientConfig): ProtectionDomain;
 }
 
+/** The device resources composeNetSystem hands the driver slot (see NetSystemSpec.makeDriver). */
+export interface DriverResources {
+  regs: Region;
+  rxRing: Region;
+  txRing: Region;
+  irq: number;
+  rxDma: Region;
+}
+
 export interface NetSystemSpec {
   variant: NetVariant;
+  /**
+   * Builds the driver PD instead of the native EthDriver (a driver VM's VMM, say). The composition
+   * then maps the registers, rings and queues into it and connects its IRQ and channels as it does
+   * for the native driver; `cfg` is filled in after this returns, before init.
+   */
+  makeDriver?: (cfg: DriverConfig, res: DriverResources) => ProtectionDomain;
   clients: ClientSlot[];
   rxBuffers: number;
   driverSched: SchedParams;
@@ -82,7 +97,7 @@ class VSpace {
 }
 
 export class NetSystem {
-  driver!: EthDriver;
+  driver!: ProtectionDomain;
   virtRx: VirtRx | null = null;
   virtTx: VirtTx | null = null;
   readonly copiers: (Copier | null)[] = [];
@@ -151,7 +166,9 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
     txCoalesceFrames: spec.txCoalesceFrames,
     txCoalesceTimer: spec.txCoalesceTimer,
   };
-  const driver = new EthDriver('ethernet_driver', drvCfg);
+  const driver =
+    spec.makeDriver?.(drvCfg, { regs: nic.regs, rxRing, txRing, irq: nic.irq, rxDma }) ??
+    new EthDriver('ethernet_driver', drvCfg);
   sys.driver = driver;
   kernel.addThread(driver, spec.driverSched);
   sys.pds.push(driver);
@@ -336,6 +353,8 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
     sys.clientConfigs.push(cfg);
     sys.pds.push(client);
   });
+  // virt_tx's own timer, for rate limits: the kernel signals virt_tx itself on it, no peer needed.
+  virtTx.timerCh = nextCh(virtTx);
   return sys;
 }
 

@@ -3,6 +3,7 @@ import type { VirtTxConfig } from './config.js';
 import { type SddfCosts, sddfCosts } from './costs.js';
 import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from './net_queue.js';
 import { openQueue } from './queue_binding.js';
+import { RateLimiter, type RateLimitSpec } from './token_bucket.js';
 import { FixedOrderPolicy, type TxPolicy, type TxPort } from './tx_policy.js';
 
 /** Why virt_tx refused a client's buffer (returned to the client's free queue). */
@@ -21,26 +22,70 @@ export class VirtTx extends ProtectionDomain implements TxPort {
   private c!: SddfCosts;
   private drv!: NetQueueHandle;
   private clients: NetQueueHandle[] = [];
-  private readonly clientNotify: Uint8Array;
+  /** Clients that got buffers back this round; sized with the other per-client state. */
+  private clientNotify = new Uint8Array(0);
   private readonly d = new NetBuffDesc();
+  /** For peeks, so a peek never clobbers the descriptor being worked on. */
+  private readonly pd = new NetBuffDesc();
   policy: TxPolicy = new FixedOrderPolicy();
   /** Bound on buffers outstanding at the driver (Infinity = sDDF mainline: none). */
   outstandingLimit = Number.POSITIVE_INFINITY;
   outstanding = 0;
+  /**
+   * virt_tx's own timer channel (composeNetSystem gives one; -1 = none): a rate-limited client's
+   * buffers wait in its queue, and the timer brings virt_tx back when its tokens will be there.
+   */
+  timerCh = -1;
+  /** When the armed timer fires (Infinity: none armed). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  /** Per client: its TX rate limit, or null. */
+  private readonly limiters: (RateLimiter | null)[] = [];
+  /** Per client: 1 once its current head buffer has been counted as held back. */
+  private headHeld = new Uint8Array(0);
   private enqueued = false;
   // Counters
   forwarded = 0;
   readonly rejected = [0, 0, 0];
-  readonly perClientForwarded: number[];
-  readonly perClientBytes: number[];
+  readonly perClientForwarded: number[] = [];
+  readonly perClientBytes: number[] = [];
+  /** Per client: buffers (and their bytes) its rate limit held back at least once. */
+  readonly perClientThrottled: number[] = [];
+  readonly perClientThrottledBytes: number[] = [];
   unknownReturns = 0;
 
   constructor(name: string, cfg: VirtTxConfig) {
     super(name);
     this.cfg = cfg;
-    this.clientNotify = new Uint8Array(cfg.clients.length);
-    this.perClientForwarded = cfg.clients.map(() => 0);
-    this.perClientBytes = cfg.clients.map(() => 0);
+  }
+
+  /**
+   * The per-client state, sized once the configuration is complete (composeNetSystem adds the
+   * clients to the config after constructing virt_tx).
+   */
+  private sizeForClients(): void {
+    const n = this.cfg.clients.length;
+    if (this.headHeld.length !== n) this.headHeld = new Uint8Array(n);
+    if (this.clientNotify.length !== n) this.clientNotify = new Uint8Array(n);
+    while (this.limiters.length < n) this.limiters.push(null);
+    for (const a of [
+      this.perClientForwarded,
+      this.perClientBytes,
+      this.perClientThrottled,
+      this.perClientThrottledBytes,
+    ])
+      while (a.length < n) a.push(0);
+  }
+
+  /** Limits client i's transmit rate (set before the system boots; buckets start full at time 0). */
+  setRateLimit(i: number, spec: RateLimitSpec): void {
+    this.sizeForClients();
+    if (!(i >= 0 && i < this.limiters.length)) throw new Error(`${this.name}: no client ${i} to rate-limit`);
+    this.limiters[i] = new RateLimiter(spec, 0);
+  }
+
+  /** Buffers waiting in client i's queue (for metrics: reads the queue, changes nothing). */
+  clientBacklog(i: number): number {
+    return this.clients[i]?.lengthActive() ?? 0;
   }
 
   get numClients(): number {
@@ -48,6 +93,10 @@ export class VirtTx extends ProtectionDomain implements TxPort {
   }
 
   override init(): void {
+    this.sizeForClients();
+    if (this.timerCh < 0 && this.limiters.some((l) => l !== null)) {
+      throw new Error(`${this.name}: a client has a rate limit but virt_tx has no timer channel to wait on`);
+    }
     this.c = sddfCosts(this.kernel.costs);
     this.drv = openQueue(this, this.cfg.driver);
     this.clients = this.cfg.clients.map((cl) => openQueue(this, cl.conn));
@@ -55,8 +104,9 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     this.txProvide();
   }
 
-  override notified(_ch: number): void {
+  override notified(ch: number): void {
     this.charge(this.c.vtx_entry);
+    if (ch === this.timerCh && this.now() >= this.timerAt) this.timerAt = Number.POSITIVE_INFINITY;
     this.txReturn();
     this.txProvide();
   }
@@ -81,17 +131,67 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     return false;
   }
 
+  peekLen(i: number): number {
+    const d = this.pd;
+    if (!this.clients[i]!.peekActive(d)) return -1;
+    return this.rejectReason(i, d) < 0 ? d.len : 0;
+  }
+
+  clientThrottled(i: number): boolean {
+    const lim = this.limiters[i];
+    if (lim === null || lim === undefined) return false;
+    const len = this.peekLen(i);
+    return len > 0 && this.holdBack(i, lim, len);
+  }
+
+  /**
+   * Whether client i's rate limit holds back its head buffer of `len` bytes. If it does, the buffer
+   * stays in the client's queue (virt_tx buffers nothing: the client feels it as a full queue), is
+   * counted once, and the timer is armed for when the tokens will be there.
+   */
+  private holdBack(i: number, lim: RateLimiter, len: number): boolean {
+    const now = this.now();
+    if (lim.allows(now, len)) return false;
+    if (this.headHeld[i] === 0) {
+      this.headHeld[i] = 1;
+      this.perClientThrottled[i]!++;
+      this.perClientThrottledBytes[i]! += len;
+    }
+    this.armTimer(now, lim.waitNs(now, len));
+    return true;
+  }
+
+  /** One wake-up at a time: an earlier one already armed re-checks and re-arms when it fires. */
+  private armTimer(now: number, waitNs: number): void {
+    // A whole nanosecond past the exact refill time, so the tokens are surely there.
+    const delay = Math.ceil(waitNs) + 1;
+    if (now + delay >= this.timerAt) return;
+    this.timerAt = now + delay;
+    this.setTimeout(this.timerCh, delay);
+  }
+
+  private rejectReason(i: number, d: NetBuffDesc): number {
+    if (d.len === 0 || d.len > NET_BUFFER_SIZE) return TX_REJECT_LEN;
+    if (d.oid !== 0) return TX_REJECT_OID;
+    const cl = this.cfg.clients[i]!;
+    if (d.ioOrOffset % NET_BUFFER_SIZE !== 0 || d.ioOrOffset >= NET_BUFFER_SIZE * cl.numBuffers)
+      return TX_REJECT_OFFSET;
+    return -1;
+  }
+
   forwardOne(i: number): boolean {
     const q = this.clients[i]!;
     const d = this.d;
+    const lim = this.limiters[i]!;
+    if (lim !== null) {
+      const len = this.peekLen(i);
+      if (len > 0 && this.holdBack(i, lim, len)) return false;
+    }
     if (!q.dequeueActive(d)) return false;
+    this.headHeld[i] = 0;
     const cl = this.cfg.clients[i]!;
     this.charge(this.c.vtx_pkt + 2 * this.c.queue_barrier);
-    let reject = -1;
-    if (d.len === 0 || d.len > NET_BUFFER_SIZE) reject = TX_REJECT_LEN;
-    else if (d.oid !== 0) reject = TX_REJECT_OID;
-    else if (d.ioOrOffset % NET_BUFFER_SIZE !== 0 || d.ioOrOffset >= NET_BUFFER_SIZE * cl.numBuffers)
-      reject = TX_REJECT_OFFSET;
+    const reject = this.rejectReason(i, d);
     if (reject >= 0) {
       this.rejected[reject]!++;
       // Back to the owner untouched: a client's mistake costs only that client a buffer.
@@ -107,6 +207,10 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     this.forwarded++;
     this.perClientForwarded[i]!++;
     this.perClientBytes[i]! += d.len;
+    if (lim !== null) {
+      // Pays what was dequeued: a client that rewrote its descriptor after the peek pays the truth.
+      lim.take(d.len);
+    }
     return true;
   }
 
@@ -178,6 +282,7 @@ export class VirtTx extends ProtectionDomain implements TxPort {
       rejected: [...this.rejected],
       unknownReturns: this.unknownReturns,
       policy: this.policy.name,
+      throttled: [...this.perClientThrottled],
     };
   }
 }
