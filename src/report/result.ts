@@ -122,6 +122,8 @@ export interface ResultDocument {
   invariants: { violations: unknown[] };
   events: number;
   trace_hash: string;
+  /** Present when the driver is a VM: its CPU by part, VM exits, recoveries. */
+  driver_vm?: object;
 }
 
 export function rttToUs(r: {

@@ -17,6 +17,7 @@ import {
 } from '../report/result.js';
 import { buildSimulation, type RateLimitCounters, type Simulation } from './build.js';
 import type { RateLimit, Scenario } from './schema.js';
+import { driverVmResult } from '../vmm/driver_vm_report.js';
 
 interface Counted {
   rxFrames: number;
@@ -220,6 +221,11 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     events: board.engine.eventsProcessed,
     trace_hash: board.engine.traceHash.toString(16).padStart(8, '0'),
   };
+  // A driver VM's CPU split (guest kernel, bridge program, VM exits) and its recoveries.
+  if (sim.driverVm !== undefined) {
+    const dvm = driverVmResult(sim.driverVm, board);
+    if (dvm !== null) doc.driver_vm = dvm;
+  }
   for (const o of observers) o.finish?.(sim, doc);
   return doc;
 }
