@@ -20,7 +20,7 @@ import { runSummary } from './run_summary.js';
 import { loadForRun, readScenarioSource, type ScenarioSource } from './scenario_source.js';
 import type { PathValue } from './scenario_path.js';
 import { stylerFor } from './style.js';
-import { dumpGuestRam } from '../vmm/guest_vm.js';
+import { dumpGuestRam } from '../compose/guest_vm.js';
 
 export interface RunFlags {
   seed?: number;

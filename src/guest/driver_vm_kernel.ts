@@ -11,7 +11,7 @@ import {
   NET_CONFIG_OFF_POOL,
   NET_CONFIG_OFF_POOL_COUNT,
   NET_CONFIG_OFF_READY,
-} from './uio_net_config.js';
+} from '../uio/net_config.js';
 
 export interface DriverVmGuestOptions {
   enet: EnetDeviceTree;

@@ -26,9 +26,9 @@ import { SinkHost } from '../board/sink_host.js';
 import { FaultInjector, type GuestControl, unsupportedFault } from './faults.js';
 import '../vmm/costs.js';
 import '../guest/costs.js';
-import { createGuestVm, type GuestVm } from '../vmm/guest_vm.js';
+import { createGuestVm, type GuestVm } from '../compose/guest_vm.js';
 import { composeLinux, type LinuxSystem } from '../baseline/linux.js';
-import { createDriverVm, type DriverVm } from '../vmm/driver_vm.js';
+import { createDriverVm, type DriverVm } from '../compose/driver_vm.js';
 
 export const NIC_MAC = 0x02_00_00_00_00_01;
 export const GENERATOR_MAC = 0x02_00_00_00_f0_01;

@@ -17,7 +17,7 @@ import {
 } from '../report/result.js';
 import { buildSimulation, type RateLimitCounters, type Simulation } from './build.js';
 import type { RateLimit, Scenario } from './schema.js';
-import { driverVmResult } from '../vmm/driver_vm_report.js';
+import { driverVmResult } from '../compose/driver_vm_report.js';
 
 interface Counted {
   rxFrames: number;

@@ -20,7 +20,7 @@ import {
   PSCI_GPA,
   PSCI_SYSTEM_RESET,
   VGIC_MAINTENANCE_GPA,
-} from '../guest/gic.js';
+} from '../board/gic_layout.js';
 import {
   NET_CONFIG_MAGIC,
   NET_CONFIG_OFF_GENERATION,
@@ -28,7 +28,7 @@ import {
   NET_CONFIG_OFF_POOL,
   NET_CONFIG_OFF_POOL_COUNT,
   NET_CONFIG_OFF_READY,
-} from '../guest/uio_net_config.js';
+} from '../uio/net_config.js';
 import type { DriverConfig } from '../sddf/config.js';
 import { sddfCosts } from '../sddf/costs.js';
 import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle, netQueueBytes } from '../sddf/net_queue.js';

@@ -3,7 +3,7 @@ import { T_STOPPED } from '../../src/board/thread.js';
 import { GuestKernel } from '../../src/guest/guest_kernel.js';
 import { DRV_FAILED, DRV_UP, GUEST_NET_BUFFER_SIZE } from '../../src/guest/virtio_net_driver.js';
 import { VIRTIO_STATUS_FAILED } from '../../src/virtio/constants.js';
-import { dumpGuestRam } from '../../src/vmm/guest_vm.js';
+import { dumpGuestRam } from '../../src/compose/guest_vm.js';
 import { buildRig, sddfBuffersHome, udpToGuest } from '../vmm/vmm_rig.js';
 
 /** Little-endian reads straight off guest RAM, with the offsets of Linux uapi virtio_ring.h. */

@@ -4,7 +4,7 @@ import { buildSimulation } from '../../src/scenario/build.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { runSimulation } from '../../src/scenario/run.js';
 import type { Scenario } from '../../src/scenario/schema.js';
-import { type DriverVmResult, DriverVmResultObserver } from '../../src/vmm/driver_vm_report.js';
+import { type DriverVmResult, DriverVmResultObserver } from '../../src/compose/driver_vm_report.js';
 
 function scenario(text: string): Scenario {
   const r = loadScenarioText(text, 'test.yaml');

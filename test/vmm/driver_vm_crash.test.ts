@@ -7,7 +7,7 @@ import {
   type DriverVmResult,
   DriverVmResultObserver,
   driverVmResult,
-} from '../../src/vmm/driver_vm_report.js';
+} from '../../src/compose/driver_vm_report.js';
 import { auditBuffers } from './driver_vm_buffers.js';
 import { driverVmSim } from './driver_vm_rig.js';
 

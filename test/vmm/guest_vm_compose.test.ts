@@ -12,7 +12,7 @@ import {
   echoServerSched,
   nativeClientFactory,
 } from '../../src/sddf/system.js';
-import { createGuestVm, type GuestVm } from '../../src/vmm/guest_vm.js';
+import { createGuestVm, type GuestVm } from '../../src/compose/guest_vm.js';
 
 const NIC_MAC = 0x02_00_00_00_00_01;
 const GEN_MAC = 0x02_00_00_00_00_ff;

@@ -22,7 +22,7 @@ import {
   setAvailRing,
   writeDesc,
 } from '../../src/virtio/split_ring.js';
-import type { GuestVm } from '../../src/vmm/guest_vm.js';
+import type { GuestVm } from '../../src/compose/guest_vm.js';
 
 export interface RawDesc {
   index: number;

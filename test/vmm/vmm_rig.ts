@@ -15,7 +15,7 @@ import type { ClientConfig } from '../../src/sddf/config.js';
 import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from '../../src/sddf/net_queue.js';
 import { openQueue } from '../../src/sddf/queue_binding.js';
 import { dataRegionBytes, queueRegionBytes } from '../../src/sddf/sizes.js';
-import { createGuestVm, type GuestVm, type LinuxGuestOptions } from '../../src/vmm/guest_vm.js';
+import { createGuestVm, type GuestVm, type LinuxGuestOptions } from '../../src/compose/guest_vm.js';
 import type { Vmm } from '../../src/vmm/vmm.js';
 
 export const HOST_MAC = 0x02_00_00_00_00_fe;

@@ -1,6 +1,6 @@
 import type { Board } from '../board/board.js';
 import type { DriverVm } from './driver_vm.js';
-import type { DriverVmmCounters } from './driver_vm_vmm.js';
+import type { DriverVmmCounters } from '../vmm/driver_vm_vmm.js';
 
 /** One recovery, as reported (times in ms of simulated time; -1 when it did not happen in the run). */
 export interface DriverVmRecoveryResult {

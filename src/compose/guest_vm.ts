@@ -5,7 +5,7 @@ import type { SchedParams } from '../board/thread.js';
 import type { GuestSoftware, VirtualCpu } from '../board/vcpu.js';
 import { GuestKernel, type GuestKernelOptions } from '../guest/guest_kernel.js';
 import type { ClientConfig } from '../sddf/config.js';
-import { DEFAULT_GUEST_PHYS_BASE, DEFAULT_MMIO_BASE, DEFAULT_VIRTIO_NET_VIRQ, Vmm } from './vmm.js';
+import { DEFAULT_GUEST_PHYS_BASE, DEFAULT_MMIO_BASE, DEFAULT_VIRTIO_NET_VIRQ, Vmm } from '../vmm/vmm.js';
 
 export const DEFAULT_GUEST_RAM_BYTES = 16 * 1024 * 1024;
 

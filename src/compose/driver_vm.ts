@@ -9,7 +9,7 @@ import type { VirtualCpu } from '../board/vcpu.js';
 import { DriverVmKernel } from '../guest/driver_vm_kernel.js';
 import type { UioDeviceSpec, UioMapSpec } from '../guest/uio.js';
 import { type QueuePairFactory, UIO_NET_CONFIG, UIO_NET_RX, UIO_NET_TX } from '../guest/uio_bridge.js';
-import { netConfigBytes } from '../guest/uio_net_config.js';
+import { netConfigBytes } from '../uio/net_config.js';
 import type { DriverConfig, QueueConn } from '../sddf/config.js';
 import { NetQueueHandle, netQueueBytes } from '../sddf/net_queue.js';
 import { ceilPowerOfTwo } from '../sddf/sizes.js';
@@ -21,7 +21,7 @@ import {
   UIO_CONFIG_VIRQ,
   UIO_RX_VIRQ,
   UIO_TX_VIRQ,
-} from './driver_vm_vmm.js';
+} from '../vmm/driver_vm_vmm.js';
 
 /**
  * The page pool the guest's ENET driver gets: its RX ring (256) plus what the packet socket
