@@ -20,3 +20,21 @@ export function dataViewOf(b: Uint8Array): DataView {
   lastView = view;
   return view;
 }
+
+const wordViews = new WeakMap<ArrayBufferLike, Uint16Array>();
+let lastWordBuffer: ArrayBufferLike | null = null;
+let lastWords: Uint16Array | null = null;
+
+/** A Uint16Array over the whole buffer behind `b` (index with (b.byteOffset + i) / 2). */
+export function wordsOf(b: Uint8Array): Uint16Array {
+  const buffer = b.buffer;
+  if (buffer === lastWordBuffer && lastWords !== null) return lastWords;
+  let w = wordViews.get(buffer);
+  if (w === undefined) {
+    w = new Uint16Array(buffer, 0, buffer.byteLength >>> 1);
+    wordViews.set(buffer, w);
+  }
+  lastWordBuffer = buffer;
+  lastWords = w;
+  return w;
+}
