@@ -425,9 +425,30 @@ export class Kernel implements EventSink {
     let handled = false;
     const vmm = vcpu.vmm;
     if (vmm.state === T_STOPPED) return false;
-    this.nested(vmm, () => {
+    // The VMM's fault handler runs now, on this core, charged to the VMM (as nested() does,
+    // written out because VM exits are frequent enough that a closure per exit shows).
+    const saved = this.current;
+    const savedState = vmm.state;
+    this.accFlush();
+    this.current = vmm;
+    this.accRestart(this.cursor);
+    vmm.state = T_RUNNING;
+    try {
       handled = vmm.fault(vcpu.vcpuId, info);
-    });
+    } catch (e) {
+      if (!(e instanceof MemoryFault)) throw e;
+      this.accFlush();
+      this.current = saved;
+      this.accRestart(this.cursor);
+      vmm.state = savedState;
+      this.stopThread(vmm, 'vm-fault', e.message, e.info);
+      return false;
+    }
+    this.accFlush();
+    this.current = saved;
+    this.accRestart(this.cursor);
+    vmm.state = savedState;
+    if (savedState === T_BLOCKED && vmm.hasWork()) this.makeReady(vmm);
     return handled;
   }
 
