@@ -69,6 +69,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
       '--dump-ram <dir>',
       "at the end, write each guest's RAM (<name>.ram) and its virtqueue layout (<name>.json)",
     )
+    .option('--driver <kind>', "override the scenario's driver: native, or vm (a Linux driver VM)")
     .option('--force', 'overwrite existing output files')
     .addHelpText('after', RUN_EXAMPLES)
     .action((scenario: string | undefined, opts) => done(runCommand(io, scenario, opts)));

@@ -31,6 +31,7 @@ export interface RunFlags {
   trace?: boolean;
   record?: string;
   dumpRam?: string;
+  driver?: string;
   force?: boolean;
 }
 
@@ -41,6 +42,7 @@ export function runOverrides(flags: RunFlags): PathValue[] {
   if (flags.duration !== undefined) o.push({ text: '--duration', path: ['duration'], value: flags.duration });
   if (flags.pcap !== undefined) o.push({ text: '--pcap', path: ['capture', 'pcap'], value: flags.pcap });
   if (flags.trace === true) o.push({ text: '--trace', path: ['capture', 'trace'], value: true });
+  if (flags.driver !== undefined) o.push({ text: '--driver', path: ['driver', 'kind'], value: flags.driver });
   return o;
 }
 

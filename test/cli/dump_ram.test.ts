@@ -54,3 +54,22 @@ describe('sddfsim run --dump-ram', () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe('sddfsim run --driver', () => {
+  it('swaps the native driver for a driver VM and reports its CPU split', async () => {
+    const file = join(dir, 'drv.yaml');
+    writeFileSync(
+      file,
+      'name: drv\nduration: 40ms\nwarmup: 20ms\nclients:\n  - { name: n0, kind: native, app: echo }\nload:\n  - { to: n0, rate: 5Mbps }\n',
+    );
+    const vm = await cli(['run', file, '--driver', 'vm', '--json']);
+    expect(vm.code).toBe(0);
+    const doc = JSON.parse(vm.stdout);
+    expect(doc.driver_vm).toBeDefined();
+    expect(doc.pds.some((p: { name: string }) => p.name.endsWith('_vcpu'))).toBe(true);
+    const native = JSON.parse((await cli(['run', file, '--json'])).stdout);
+    expect(native.driver_vm).toBeUndefined();
+    expect(doc.load[0].achieved_mbps).toBeGreaterThan(4.5);
+    expect(native.load[0].achieved_mbps).toBeGreaterThan(4.5);
+  });
+});
