@@ -1,3 +1,4 @@
+import { MICROKIT_MAX_CHANNELS } from '../board/pd.js';
 // The composed system as a Microkit .system document (element and attribute names from the
 // Microkit manual): protection domains with their scheduling, maps, IRQs and child VMs; memory
 // regions; channels. Everything is read from the built Simulation, so the document describes
@@ -131,3 +132,31 @@ export function microkitSystemXml(sim: Simulation): string {
   out.push('</system>');
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * What a real Microkit image could not hold: sddfsim lifts Microkit's limits of 63 protection
+ * domains and 63 channel ids (plus IRQs) per PD, so a composed system may exceed them.
+ */
+export function microkitLimitWarnings(sim: Simulation): string[] {
+  const out: string[] = [];
+  const pds = sim.board.kernel.threads.filter((t): t is ProtectionDomain => t instanceof ProtectionDomain);
+  if (pds.length > MICROKIT_MAX_PDS) {
+    out.push(`${pds.length} protection domains: Microkit allows at most ${MICROKIT_MAX_PDS}`);
+  }
+  for (const pd of pds) {
+    let used = 0;
+    for (let ch = 0; ch < pd.chanPeer.length; ch++)
+      if (pd.chanPeer[ch] !== -1 || pd.chanIrq[ch] !== -1) used++;
+    let highest = -1;
+    for (let ch = 0; ch < pd.chanPeer.length; ch++)
+      if (pd.chanPeer[ch] !== -1 || pd.chanIrq[ch] !== -1) highest = ch;
+    if (highest >= MICROKIT_MAX_CHANNELS) {
+      out.push(
+        `${pd.name} uses channel ids up to ${highest} (${used} channels): Microkit allows ids 0..${MICROKIT_MAX_CHANNELS - 1}`,
+      );
+    }
+  }
+  return out;
+}
+
+const MICROKIT_MAX_PDS = 63;

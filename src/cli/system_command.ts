@@ -2,7 +2,7 @@
 
 import { EXIT_OK, usageError } from './exit_codes.js';
 import type { CliIo } from './io.js';
-import { microkitSystemXml } from './microkit_xml.js';
+import { microkitLimitWarnings, microkitSystemXml } from './microkit_xml.js';
 import { OutputPlan, writeFile } from './output_files.js';
 import { buildOrExplain } from './run_model.js';
 import { loadForRun, readScenarioSource } from './scenario_source.js';
@@ -21,7 +21,9 @@ export function systemCommand(
   const outPath = flags.out !== undefined ? plan.add(flags.out) : null;
   plan.check();
   const scenario = loadForRun(readScenarioSource(io, file), []);
-  const xml = microkitSystemXml(buildOrExplain(scenario));
+  const sim = buildOrExplain(scenario);
+  const xml = microkitSystemXml(sim);
+  for (const w of microkitLimitWarnings(sim)) io.stderr(`warning: ${w}\n`);
   if (outPath === null) io.stdout(xml);
   else {
     writeFile(outPath, xml);

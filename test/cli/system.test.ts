@@ -81,3 +81,22 @@ describe('sddfsim system --format microkit', () => {
     expect((await cli(['system', ECHO2, '--format', 'capdl'])).code).toBe(2);
   });
 });
+
+describe('sddfsim system beyond Microkit limits', () => {
+  it('warns about the PDs and channels a Microkit image could not hold', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'sddfsim-mk-'));
+    const clients = Array.from(
+      { length: 64 },
+      (_, i) => `  - { name: g${i}, kind: vm, app: echo, guest: { ram: 4MiB } }`,
+    );
+    const file = join(dir, 'g64.yaml');
+    writeFileSync(file, `name: g64\nduration: 10ms\nwarmup: 5ms\nclients:\n${clients.join('\n')}\n`);
+    const r = await cli(['system', file, '--format', 'microkit']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/131 protection domains: Microkit allows at most 63/);
+    expect(r.stderr).toMatch(/net_virt_rx uses channel ids up to 64/);
+  });
+});
