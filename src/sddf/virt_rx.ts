@@ -123,12 +123,7 @@ export class VirtRx extends ProtectionDomain {
         reprocess = true;
       }
     }
-    if (notifyDrv) {
-      if (drv.requireSignalFree()) {
-        drv.cancelSignalFree();
-        this.deferredNotify(this.cfg.driver.ch);
-      } else this.suppressed();
-    }
+    if (notifyDrv) this.signalDriverFree();
     for (let i = 0; i < this.clients.length; i++) {
       if (this.clientNotify[i] === 0) continue;
       this.clientNotify[i] = 0;
@@ -138,6 +133,15 @@ export class VirtRx extends ProtectionDomain {
         this.notify(this.cfg.clients[i]!.conn.ch);
       } else this.suppressed();
     }
+  }
+
+  /** Buffers went back to the driver: signal it if it asked (deferred, as virt_rx.c does). */
+  private signalDriverFree(): void {
+    const drv = this.drv;
+    if (drv.requireSignalFree()) {
+      drv.cancelSignalFree();
+      this.deferredNotify(this.cfg.driver.ch);
+    } else this.suppressed();
   }
 
   private rxProvide(): void {
@@ -178,12 +182,7 @@ export class VirtRx extends ProtectionDomain {
         }
       }
     }
-    if (notifyDrv) {
-      if (drv.requireSignalFree()) {
-        drv.cancelSignalFree();
-        this.deferredNotify(this.cfg.driver.ch);
-      } else this.suppressed();
-    }
+    if (notifyDrv) this.signalDriverFree();
   }
 
   snapshot(): object {
