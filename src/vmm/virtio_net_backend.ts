@@ -31,6 +31,8 @@ export interface NetBackendHost {
   suppressed(): void;
   /** Injects the device's virtual IRQ (the caller has set InterruptStatus). */
   injectIrq(): void;
+  /** Logical time (ns) inside the running entry point. */
+  now(): number;
 }
 
 /** The sDDF client side the device is bridged to, opened by the VMM at init. */
@@ -78,6 +80,12 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
   readonly rxq: VirtqueueDevice;
   readonly txq: VirtqueueDevice;
   readonly counters = new VirtioNetCounters();
+  /**
+   * Capture hook at the guest's interface, as the VMM sees it (0 = delivered to the guest,
+   * 1 = sent by the guest); null when not capturing, so it costs nothing.
+   */
+  onFrame: ((dir: 0 | 1, timeNs: number, buf: Uint8Array, off: number, len: number) => void) | null = null;
+  private captureBuf: Uint8Array | null = null;
   private readonly host: NetBackendHost;
   private readonly features: bigint;
   private readonly threshold: number;
@@ -265,7 +273,14 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
     }
     cnt.txFrames++;
     cnt.txBytes += len;
+    if (this.onFrame !== null) this.capture(1, port, vaddr, len);
     return true;
+  }
+
+  private capture(dir: 0 | 1, port: SddfNetPort, vaddr: number, len: number): void {
+    if (this.captureBuf === null) this.captureBuf = new Uint8Array(NET_BUFFER_SIZE);
+    port.as.readBytes(vaddr, this.captureBuf, 0, len);
+    this.onFrame!(dir, this.host.now(), this.captureBuf, 0, len);
   }
 
   // ------------------------------------------------------------------ RX: sDDF -> guest
@@ -365,6 +380,7 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
     vq.pushUsed(head, VIRTIO_NET_HDR_SIZE + len);
     cnt.rxFrames++;
     cnt.rxBytes += len;
+    if (this.onFrame !== null) this.capture(0, port, vaddr, len);
     return true;
   }
 

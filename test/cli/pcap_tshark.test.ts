@@ -17,7 +17,7 @@ clients:
 load:
   - { to: g0, rate: 100Mbps }
   - { to: n0, rate: 100Mbps }
-capture: { pcap: [wire, n0] }
+capture: { pcap: [wire, n0, g0] }
 `;
 
 function tshark(args: string[]): string {
@@ -30,7 +30,7 @@ describe.skipIf(!existsSync(TSHARK))('pcap captures in tshark', () => {
     writeFileSync(file, SCENARIO);
     const out = join(dir, 'out');
     expect((await cli(['run', file, '--out', out])).code).toBe(0);
-    for (const name of ['wire.pcap', 'n0.pcap']) {
+    for (const name of ['wire.pcap', 'n0.pcap', 'g0.pcap']) {
       const pcap = join(out, name);
       const all = tshark(['-r', pcap, '-T', 'fields', '-e', 'frame.number']).trim().split('\n');
       expect(all.length).toBeGreaterThan(100);

@@ -21,9 +21,19 @@ export function tapWire(wire: Wire, hook: FrameHook): void {
         };
 }
 
-/** The client's interface as a capture point, or null when its kind offers none (VM clients). */
-export function capturableClient(view: ClientView): NetClient | null {
-  return view.pd instanceof NetClient ? view.pd : null;
+/** Something with a frame hook at a client's interface. */
+interface FrameTap {
+  onFrame: ((dir: 0 | 1, timeNs: number, buf: Uint8Array, off: number, len: number) => void) | null;
+}
+
+/**
+ * The client's interface as a capture point: a native client's own, or for a guest the VMM's
+ * virtio-net device (what it delivers into and takes out of guest memory); null when there is
+ * none (the Linux baseline's echo program).
+ */
+export function capturableClient(view: ClientView): FrameTap | null {
+  if (view.pd instanceof NetClient) return view.pd;
+  return view.vm?.vmm?.net ?? null;
 }
 
 /** Taps a client's interface (0 = received, 1 = sent); false when it has no capture point. */
