@@ -116,7 +116,7 @@ export function runReportHtml(doc: ResultDocument, series: RunSeries | null): st
         xMarkers: marker,
       }),
       lineChart({
-        title: 'Fairness over time (Jain)',
+        title: 'Load balance over time (Jain over received / requested per client)',
         xLabel: 'time (ms)',
         yLabel: 'Jain index',
         yMin: 0,
@@ -145,7 +145,7 @@ export function runReportHtml(doc: ResultDocument, series: RunSeries | null): st
   if (series !== null) {
     body.push(
       `<p class="note">Series use ${series.bucketNs / MS} ms buckets over the whole run; the dashed line marks the start of the measurement window. ` +
-        'Fairness is Jain’s index over each loaded client’s received throughput relative to its requested rate.</p>',
+        'The load-balance plot is Jain’s index over each loaded client’s received throughput relative to its requested rate; the fairness plot uses weighted max-min fair shares (docs/fairness.md).</p>',
     );
   }
 
