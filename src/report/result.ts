@@ -119,7 +119,11 @@ export interface ResultDocument {
   fairness: { jain: number; [k: string]: unknown } & Partial<FairnessResult>;
   coherence: { kind: string; component: string; region: string; count: number; lines: number[] }[];
   faults: { time_ns: number; thread: string; kind: string; detail: string }[];
-  invariants: { violations: unknown[] };
+  /**
+   * Filled when scenario.invariants.check is on: the violations kept (the first 100), how many
+   * checks ran and how many violations there were in all, and why buffer checks were skipped.
+   */
+  invariants: { violations: unknown[]; checks?: number; violation_count?: number; skipped?: string };
   events: number;
   trace_hash: string;
   /** Present when the driver is a VM: its CPU by part, VM exits, recoveries. */

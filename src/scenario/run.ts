@@ -17,6 +17,7 @@ import {
 } from '../report/result.js';
 import { buildSimulation, type RateLimitCounters, type Simulation } from './build.js';
 import type { RateLimit, Scenario } from './schema.js';
+import { InvariantChecker } from './invariants.js';
 import { driverVmResult } from '../compose/driver_vm_report.js';
 
 interface Counted {
@@ -78,7 +79,8 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
   const { board } = sim;
   const start = s.warmup;
   const end = s.warmup + s.duration;
-  const observers = opts.observers ?? [];
+  const observers = [...(opts.observers ?? [])];
+  if (s.invariants.check) observers.push(new InvariantChecker());
   for (const o of observers) o.attach(sim);
   board.run(start);
   for (const o of observers) o.windowStart?.(sim);

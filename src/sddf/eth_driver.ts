@@ -58,6 +58,19 @@ class HwRing {
   }
 }
 
+/** What EthDriver.ringState reports: ring indices are free-running, slot = index % count. */
+export interface RingState {
+  rxHead: number;
+  rxTail: number;
+  rxCount: number;
+  txHead: number;
+  txTail: number;
+  txCount: number;
+  /** Capacities of the driver's queues to virt_rx and virt_tx. */
+  rxQueueCapacity: number;
+  txQueueCapacity: number;
+}
+
 /**
  * The i.MX8 ENET driver (drivers/network/imx/ethernet.c): moves buffers between the
  * hardware descriptor rings and the sDDF queues, and does nothing else. It never maps
@@ -257,6 +270,26 @@ export class EthDriver extends ProtectionDomain {
         this.notify(this.cfg.virtTx.ch);
       } else this.suppressed();
     }
+  }
+
+  /**
+   * The driver's private ring indices, for observers (the invariant checker): slots from head to
+   * tail (mod capacity) hold posted buffers. Fills `out` (before init only the queue
+   * capacities, and returns false).
+   */
+  ringState(out: RingState): boolean {
+    out.rxQueueCapacity = this.cfg.virtRx.capacity;
+    out.txQueueCapacity = this.cfg.virtTx.capacity;
+    const rx = this.rx as HwRing | undefined;
+    const tx = this.tx as HwRing | undefined;
+    if (rx === undefined || tx === undefined) return false;
+    out.rxHead = rx.head;
+    out.rxTail = rx.tail;
+    out.rxCount = rx.capacity;
+    out.txHead = tx.head;
+    out.txTail = tx.tail;
+    out.txCount = tx.capacity;
+    return true;
   }
 
   snapshot(): object {

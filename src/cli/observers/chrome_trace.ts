@@ -17,7 +17,7 @@ import type { Thread } from '../../board/thread.js';
 import { WIRE_TO_NIC } from '../../board/wire.js';
 import type { Simulation } from '../../scenario/build.js';
 import type { RunObserver } from '../../scenario/run.js';
-import { tapClient, tapKernel, tapWire } from './frame_hooks.js';
+import { tapClient, tapKernel, tapWire } from '../../scenario/frame_hooks.js';
 
 export const DEFAULT_FLOW_SAMPLE_EVERY = 100;
 /** Beyond this many dispatches the trace stops recording them (the file would be unwieldy). */

@@ -5,7 +5,7 @@ import { PcapWriter } from '../../net/pcap_writer.js';
 import type { Simulation } from '../../scenario/build.js';
 import type { RunObserver } from '../../scenario/run.js';
 import { WIRE } from '../../scenario/schema.js';
-import { tapClient, tapWire } from './frame_hooks.js';
+import { tapClient, tapWire } from '../../scenario/frame_hooks.js';
 
 export class PcapCapture implements RunObserver {
   readonly points: readonly string[];

@@ -11,7 +11,7 @@ import { jainIndex } from '../../report/result.js';
 import type { RttHistogramSeries, RunSeries } from '../../report/time_series.js';
 import type { Simulation } from '../../scenario/build.js';
 import type { RunObserver } from '../../scenario/run.js';
-import { tapKernel } from './frame_hooks.js';
+import { tapKernel } from '../../scenario/frame_hooks.js';
 
 /** Bins in an RTT histogram: enough to see the shape, few enough to read. */
 const RTT_BINS = 40;

@@ -1,11 +1,11 @@
 // The model offers one hook per capture point (wire.onFrame, NetClient.onFrame, kernel.onEntry).
 // Several observers may want the same point, so each adds itself after whatever is there.
 
-import type { Kernel } from '../../board/kernel.js';
-import type { Thread } from '../../board/thread.js';
-import type { Wire } from '../../board/wire.js';
-import type { ClientView } from '../../scenario/build.js';
-import { NetClient } from '../../sddf/client.js';
+import type { Kernel } from '../board/kernel.js';
+import type { Thread } from '../board/thread.js';
+import type { Wire } from '../board/wire.js';
+import type { ClientView } from './build.js';
+import { NetClient } from '../sddf/client.js';
 
 export type FrameHook = (dir: number, timeNs: number, buf: Uint8Array, off: number, len: number) => void;
 export type EntryHook = (t: Thread, core: number, startCycle: number, endCycle: number) => void;

@@ -1,0 +1,449 @@
+// The run invariants of issue 9, checked between entry points (when no component holds a buffer
+// in its hands): every RX DMA buffer and every client TX buffer is in exactly one place, and no
+// client receives a frame addressed to another. Everything is read from memory and the driver's
+// ring indices; nothing is written and no engine event is scheduled, so the trace hash is the same
+// with the checker on or off.
+
+import type { Region } from '../board/memory.js';
+import { ProtectionDomain } from '../board/pd.js';
+import { T_STOPPED } from '../board/thread.js';
+import { tapClient, tapKernel } from './frame_hooks.js';
+import { MAC_BROADCAST } from '../net/mac.js';
+import type { ResultDocument } from '../report/result.js';
+import { EthDriver, type RingState } from '../sddf/eth_driver.js';
+import { NET_BUFFER_SIZE, NET_BUFF_DESC_BYTES, NET_QUEUE_HEADER_BYTES } from '../sddf/net_queue.js';
+import type { ClientView, Simulation } from './build.js';
+import type { RunObserver } from './run.js';
+
+export type ViolationKind =
+  | 'rx-buffer-lost'
+  | 'rx-buffer-duplicated'
+  | 'tx-buffer-lost'
+  | 'tx-buffer-duplicated'
+  | 'frame-to-wrong-client';
+
+export interface Violation {
+  kind: ViolationKind;
+  detail: string;
+  time_ns: number;
+}
+
+/** Violations kept in full; the rest are only counted. */
+export const MAX_KEPT_VIOLATIONS = 100;
+export const DEFAULT_CHECK_EVERY = 1000;
+
+export interface InvariantCheckerOptions {
+  /** Check buffer conservation after every this many dispatches (default 1000). */
+  every?: number;
+}
+
+// Per-buffer state, so a persisting fault is reported once when it appears, not at every check.
+const OK = 0;
+const BAD_LOST = 1;
+const BAD_DUP = 2;
+
+/** One queue of a pair: the net_queue_t at offset 0 of its region (layout in sddf/net_queue.ts). */
+interface QueueRef {
+  region: Region;
+  capacity: number;
+  label: string;
+}
+
+interface TxPool {
+  name: string;
+  view: ClientView;
+  /** IO address of buffer 0 (the region's physical address). */
+  io: number;
+  count: number;
+  free: QueueRef;
+  active: QueueRef;
+  /** How many places hold each buffer, this check. */
+  seen: Uint16Array;
+  state: Uint8Array;
+}
+
+interface RxPlan {
+  io: number;
+  count: number;
+  drvFree: QueueRef;
+  drvActive: QueueRef;
+  /** virt_rx <-> copier queues, active and free, for every client: hold offsets. */
+  virtQueues: QueueRef[];
+  metadata: Region;
+  /** Places on the driver side (its queues, the ring) plus 1 if virt_rx has it out (refs > 0). */
+  placed: Uint16Array;
+  /** Appearances in the virt_rx <-> copier queues; must equal the reference count. */
+  shared: Uint16Array;
+  state: Uint8Array;
+}
+
+/**
+ * Checks buffer conservation (the native-driver 'full' system only: driver, virt_rx, virt_tx, a
+ * copier per client) every N dispatches and at the end, and the destination MAC of every frame a
+ * client receives (any system with capturable clients). Results go to doc.invariants.violations.
+ */
+export class InvariantChecker implements RunObserver {
+  readonly every: number;
+  /** Conservation checks performed (skipped ones, before every PD has booted, not counted). */
+  checks = 0;
+  /** Frames whose destination MAC was checked. */
+  framesChecked = 0;
+  /** Every violation found, including those not kept. */
+  violationCount = 0;
+  readonly violations: Violation[] = [];
+  /** Why buffer conservation is not checked in this run, or null when it is. */
+  skipped: string | null = null;
+  /** Queue entries naming no buffer of the pool (or queues whose indices are corrupt). */
+  foreignEntries = 0;
+  corruptQueues = 0;
+
+  private sim: Simulation | null = null;
+  private driver: EthDriver | null = null;
+  private rx: RxPlan | null = null;
+  private tx: TxPool[] = [];
+  private drvTxFree: QueueRef | null = null;
+  private drvTxActive: QueueRef | null = null;
+  private rxRing: Region | null = null;
+  private txRing: Region | null = null;
+  private readonly ring: RingState = {
+    rxHead: 0,
+    rxTail: 0,
+    rxCount: 0,
+    txHead: 0,
+    txTail: 0,
+    txCount: 0,
+    rxQueueCapacity: 0,
+    txQueueCapacity: 0,
+  };
+  private dispatches = 0;
+  private lastNs = 0;
+
+  constructor(opts: InvariantCheckerOptions = {}) {
+    this.every = opts.every ?? DEFAULT_CHECK_EVERY;
+    if (!(Number.isInteger(this.every) && this.every >= 1))
+      throw new Error(`invariant check interval must be a positive integer, got ${this.every}`);
+  }
+
+  attach(sim: Simulation): void {
+    this.sim = sim;
+    this.skipped = this.plan(sim);
+    const ghz = sim.board.kernel.ghz;
+    tapKernel(sim.board.kernel, (_t, _core, _start, endCycle) => {
+      this.lastNs = endCycle / ghz;
+      if (++this.dispatches >= this.every) {
+        this.dispatches = 0;
+        this.check(this.lastNs);
+      }
+    });
+    for (const view of sim.clients) {
+      const mac = view.mac;
+      const name = view.name;
+      tapClient(view, (dir, timeNs, buf, off, len) => {
+        if (dir === 0) this.checkFrame(name, mac, timeNs, buf, off, len);
+      });
+    }
+  }
+
+  finish(sim: Simulation, doc: ResultDocument): void {
+    this.check(Math.max(this.lastNs, sim.board.engine.now));
+    doc.invariants.violations = this.violations.slice();
+    doc.invariants.checks = this.checks;
+    doc.invariants.violation_count = this.violationCount;
+    if (this.skipped !== null) doc.invariants.skipped = this.skipped;
+  }
+
+  /** Checks buffer conservation now (a no-op when skipped or before every PD has booted). */
+  check(timeNs: number): void {
+    const sim = this.sim;
+    if (sim === null || this.skipped !== null || this.rx === null || this.driver === null) return;
+    const net = sim.net!;
+    for (const pd of net.pds) if (pd instanceof ProtectionDomain && !pd.initDone) return;
+    if (!this.driver.ringState(this.ring)) return;
+    this.checks++;
+    this.checkRx(timeNs);
+    this.checkTx(timeNs);
+  }
+
+  /** Works out where the pools live; returns why conservation cannot be checked, or null. */
+  private plan(sim: Simulation): string | null {
+    const net = sim.net;
+    if (net === null) return 'no sDDF network system (Linux baseline)';
+    if (!(net.driver instanceof EthDriver)) return 'the driver is not the native driver (driver VM)';
+    if (net.virtRx === null || net.virtTx === null) return 'no virtualisers (direct system)';
+    if (net.copiers.some((c) => c === null) || net.clientRxData.some((r) => r === null))
+      return 'only the full (copying) system is checked, not the no-copier or zero-copy variants';
+    const mem = sim.board.memory;
+    const find = (name: string): Region | null => mem.regions.find((r) => r.name === name) ?? null;
+    const drv = net.driver;
+    drv.ringState(this.ring);
+    // The driver's RX queue holds every RX DMA buffer: its capacity is the pool's size.
+    const count = this.ring.rxQueueCapacity;
+    if (!(count > 0 && count * NET_BUFFER_SIZE <= net.rxDma.size)) return 'the RX pool size is not known';
+    const queue = (label: string, capacity: number): QueueRef | null => {
+      const region = find(`net/queue/${label}`);
+      return region === null ? null : { region, capacity, label };
+    };
+    const drvFree = queue('ethernet_driver/net_virt_rx/free', count);
+    const drvActive = queue('ethernet_driver/net_virt_rx/active', count);
+    const metadata = find('net/rx/virt_metadata');
+    this.rxRing = find('net/hw_ring/rx');
+    this.txRing = find('net/hw_ring/tx');
+    if (
+      drvFree === null ||
+      drvActive === null ||
+      metadata === null ||
+      this.rxRing === null ||
+      this.txRing === null
+    )
+      return 'the system does not have the regions of the full sDDF system';
+    const virtQueues: QueueRef[] = [];
+    for (const cp of net.copiers) {
+      for (const k of ['active', 'free']) {
+        const q = queue(`net_virt_rx/${cp!.name}/${k}`, count);
+        if (q === null) return `no queue between virt_rx and ${cp!.name}`;
+        virtQueues.push(q);
+      }
+    }
+    this.rx = {
+      io: net.rxDma.paddr,
+      count,
+      drvFree,
+      drvActive,
+      virtQueues,
+      metadata,
+      placed: new Uint16Array(count),
+      shared: new Uint16Array(count),
+      state: new Uint8Array(count),
+    };
+    for (let i = 0; i < net.clientTxData.length; i++) {
+      const data = net.clientTxData[i]!;
+      const name = data.name.slice('net/tx/data/client/'.length);
+      const n = net.clientConfigs[i]!.tx.capacity;
+      const free = queue(`net_virt_tx/${name}/free`, n);
+      const active = queue(`net_virt_tx/${name}/active`, n);
+      const view = sim.clients.find((c) => c.name === name);
+      if (free === null || active === null || view === undefined) return `no TX queues for client ${name}`;
+      this.tx.push({
+        name,
+        view,
+        io: data.paddr,
+        count: n,
+        free,
+        active,
+        seen: new Uint16Array(n),
+        state: new Uint8Array(n),
+      });
+    }
+    const txCap = this.ring.txQueueCapacity;
+    this.drvTxFree = queue('ethernet_driver/net_virt_tx/free', txCap);
+    this.drvTxActive = queue('ethernet_driver/net_virt_tx/active', txCap);
+    if (this.drvTxFree === null || this.drvTxActive === null)
+      return 'no queues between the driver and virt_tx';
+    this.driver = drv;
+    return null;
+  }
+
+  private checkRx(timeNs: number): void {
+    const rx = this.rx!;
+    const { placed, shared } = rx;
+    placed.fill(0);
+    shared.fill(0);
+    this.countQueue(rx.drvFree, rx.io, rx.count, placed);
+    this.countQueue(rx.drvActive, rx.io, rx.count, placed);
+    const ring = this.ring;
+    this.countRing(this.rxRing!, ring.rxHead, ring.rxTail, ring.rxCount, rx.io, rx.count, placed);
+    for (const q of rx.virtQueues) this.countQueue(q, 0, rx.count, shared);
+    const meta = rx.metadata.bytes;
+    for (let i = 0; i < rx.count; i++) {
+      const refs = meta[i] ?? 0;
+      const where = placed[i]! + (refs > 0 ? 1 : 0);
+      const a = shared[i]!;
+      let now = OK;
+      let why = '';
+      if (where === 0 || a < refs) {
+        now = BAD_LOST;
+        why =
+          where === 0
+            ? 'in no queue, ring or hands'
+            : `reference count ${refs} but in ${a} virt_rx<->copier queue slot(s)`;
+      } else if (where > 1 || a > refs) {
+        now = BAD_DUP;
+        why =
+          where > 1
+            ? `in ${where} places (driver queues, ring, virt_rx's clients)`
+            : `in ${a} virt_rx<->copier queue slot(s) with reference count ${refs}`;
+      }
+      if (now !== rx.state[i] && now !== OK)
+        this.report(
+          now === BAD_LOST ? 'rx-buffer-lost' : 'rx-buffer-duplicated',
+          `RX DMA buffer ${i} ${why}`,
+          timeNs,
+        );
+      rx.state[i] = now;
+    }
+  }
+
+  private checkTx(timeNs: number): void {
+    for (const p of this.tx) {
+      p.seen.fill(0);
+      this.countQueue(p.free, 0, p.count, p.seen);
+      this.countQueue(p.active, 0, p.count, p.seen);
+    }
+    this.countTxShared(this.drvTxFree!);
+    this.countTxShared(this.drvTxActive!);
+    this.countTxRing();
+    for (const p of this.tx) {
+      // A stopped client may lose what it held: an untrusted client can only lose its own.
+      const stopped = p.view.pd.state === T_STOPPED;
+      for (let i = 0; i < p.count; i++) {
+        const n = p.seen[i]!;
+        const now = n === 0 ? (stopped ? OK : BAD_LOST) : n > 1 ? BAD_DUP : OK;
+        if (now !== p.state[i] && now !== OK)
+          this.report(
+            now === BAD_LOST ? 'tx-buffer-lost' : 'tx-buffer-duplicated',
+            `TX buffer ${i} of client ${p.name} is in ${n} places`,
+            timeNs,
+          );
+        p.state[i] = now;
+      }
+    }
+  }
+
+  /** Adds one to counts[buffer] for each entry of a queue holding `base + buffer * 2048`. */
+  private countQueue(q: QueueRef, base: number, count: number, counts: Uint16Array): void {
+    const v = q.region.view;
+    const cap = q.capacity;
+    if (!fits(q)) {
+      this.corruptQueues++;
+      return;
+    }
+    const tail = v.getUint16(0, true);
+    const head = v.getUint16(2, true);
+    const len = (tail - head) & 0xffff;
+    if (len > cap) {
+      this.corruptQueues++;
+      return;
+    }
+    for (let k = 0; k < len; k++) {
+      const at = NET_QUEUE_HEADER_BYTES + ((head + k) % cap) * NET_BUFF_DESC_BYTES;
+      const io = v.getUint32(at, true) + v.getUint32(at + 4, true) * 2 ** 32;
+      this.countOne(io - base, count, counts);
+    }
+  }
+
+  /** The driver<->virt_tx queues hold IO addresses of any client's buffers. */
+  private countTxShared(q: QueueRef): void {
+    const v = q.region.view;
+    const cap = q.capacity;
+    if (!fits(q)) {
+      this.corruptQueues++;
+      return;
+    }
+    const tail = v.getUint16(0, true);
+    const head = v.getUint16(2, true);
+    const len = (tail - head) & 0xffff;
+    if (len > cap) {
+      this.corruptQueues++;
+      return;
+    }
+    for (let k = 0; k < len; k++) {
+      const at = NET_QUEUE_HEADER_BYTES + ((head + k) % cap) * NET_BUFF_DESC_BYTES;
+      this.countTxIo(v.getUint32(at, true) + v.getUint32(at + 4, true) * 2 ** 32);
+    }
+  }
+
+  private countTxRing(): void {
+    const r = this.ring;
+    const v = this.txRing!.view;
+    const len = r.txTail - r.txHead;
+    if (!(len >= 0 && len <= r.txCount) || r.txCount * 8 > this.txRing!.size) {
+      this.corruptQueues++;
+      return;
+    }
+    for (let k = 0; k < len; k++) this.countTxIo(v.getUint32(((r.txHead + k) % r.txCount) * 8 + 4, true));
+  }
+
+  private countTxIo(io: number): void {
+    for (const p of this.tx) {
+      if (io >= p.io && io < p.io + p.count * NET_BUFFER_SIZE) {
+        this.countOne(io - p.io, p.count, p.seen);
+        return;
+      }
+    }
+    this.foreignEntries++;
+  }
+
+  /** Posted RX slots (head..tail) hold IO addresses. */
+  private countRing(
+    region: Region,
+    head: number,
+    tail: number,
+    ringCount: number,
+    base: number,
+    count: number,
+    counts: Uint16Array,
+  ): void {
+    const len = tail - head;
+    if (!(len >= 0 && len <= ringCount) || ringCount * 8 > region.size) {
+      this.corruptQueues++;
+      return;
+    }
+    const v = region.view;
+    for (let k = 0; k < len; k++)
+      this.countOne(v.getUint32(((head + k) % ringCount) * 8 + 4, true) - base, count, counts);
+  }
+
+  private countOne(off: number, count: number, counts: Uint16Array): void {
+    if (off < 0 || off % NET_BUFFER_SIZE !== 0 || off >= count * NET_BUFFER_SIZE) {
+      this.foreignEntries++;
+      return;
+    }
+    const i = off / NET_BUFFER_SIZE;
+    if (counts[i]! < 0xffff) counts[i]!++;
+  }
+
+  private checkFrame(
+    name: string,
+    mac: number,
+    timeNs: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+  ): void {
+    this.framesChecked++;
+    if (len < 6) {
+      this.report('frame-to-wrong-client', `client ${name} received a ${len}-byte frame`, timeNs);
+      return;
+    }
+    const dst =
+      buf[off]! * 2 ** 40 +
+      buf[off + 1]! * 2 ** 32 +
+      buf[off + 2]! * 2 ** 24 +
+      buf[off + 3]! * 2 ** 16 +
+      buf[off + 4]! * 2 ** 8 +
+      buf[off + 5]!;
+    if (dst === mac || dst === MAC_BROADCAST) return;
+    this.report(
+      'frame-to-wrong-client',
+      `client ${name} (${macText(mac)}) received a frame for ${macText(dst)}`,
+      timeNs,
+    );
+  }
+
+  private report(kind: ViolationKind, detail: string, timeNs: number): void {
+    this.violationCount++;
+    if (this.violations.length < MAX_KEPT_VIOLATIONS) this.violations.push({ kind, detail, time_ns: timeNs });
+  }
+}
+
+/** Whether a queue of its capacity fits its region (a config mismatch must not read past it). */
+function fits(q: QueueRef): boolean {
+  return q.capacity > 0 && NET_QUEUE_HEADER_BYTES + q.capacity * NET_BUFF_DESC_BYTES <= q.region.size;
+}
+
+function macText(mac: number): string {
+  return mac
+    .toString(16)
+    .padStart(12, '0')
+    .replace(/(..)(?!$)/g, '$1:');
+}
