@@ -84,8 +84,14 @@ export function runSummary(doc: ResultDocument, style: Styler): string {
     out.push(style('red', `faults: ${doc.faults.length}`));
     for (const f of doc.faults) out.push(`  ${f.time_ns / MS} ms ${f.thread}: ${f.kind} ${f.detail}`);
   }
-  if (doc.invariants.violations.length > 0) {
-    out.push(style('red', `invariant violations: ${doc.invariants.violations.length}`));
+  const inv = doc.invariants;
+  if (inv.violations.length > 0) {
+    out.push(style('red', `invariant violations: ${inv.violation_count ?? inv.violations.length}`));
+    for (const v of inv.violations.slice(0, 10)) out.push(`  ${JSON.stringify(v)}`);
+  } else if (inv.checks !== undefined) {
+    out.push(
+      `invariants: ${inv.checks} checks, no violation${inv.skipped !== undefined ? ` (buffer checks skipped: ${inv.skipped})` : ''}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }
