@@ -69,6 +69,7 @@ clients:
 load:
   - { to: g0, rate: 100Mbps }
   - { to: g1, rate: 100Mbps }
+invariants: { check: true }
 ${faults}`;
     const base = runScenario(scenario(text('')));
     const crashed = runScenario(scenario(text('faults:\n  - { at: 60ms, kind: guest-crash, target: g1 }\n')));
@@ -77,6 +78,9 @@ ${faults}`;
     expect(g1(crashed)).toBeLessThan(0.6 * g1(base));
     expect(g0(crashed)).toBeGreaterThan(0.95 * g0(base));
     expect(crashed.faults.some((f) => f.thread === 'g1_vcpu')).toBe(true);
+    // No trusted pool lost or duplicated a buffer because a guest died.
+    expect(crashed.invariants.checks).toBeGreaterThan(5);
+    expect(crashed.invariants.violations).toEqual([]);
   });
 
   it('refuses fault kinds this version cannot inject, naming them', () => {
