@@ -368,6 +368,14 @@ export class Kernel implements EventSink {
     return this.irqs.get(irq)?.raised ?? 0;
   }
 
+  /**
+   * A notification from outside the system's PDs (a fault injector, a test) on `pd`'s channel
+   * `ch`, delivered now; no PD pays for it.
+   */
+  externalSignal(pd: ProtectionDomain, ch: number): void {
+    this.engine.at(this.engine.now, this.sinkId, (pd.id * CH_SPAN + ch) * 8 + EV_SIGNAL);
+  }
+
   setTimeout(pd: ProtectionDomain, ch: number, delayNs: number): void {
     this.chargeKernel(this.costs.timer_set, pd);
     const at = this.logicalNowNs() + Math.max(0, delayNs);

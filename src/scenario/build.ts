@@ -7,7 +7,7 @@ import type { ProtectionDomain } from '../board/pd.js';
 import type { Thread } from '../board/thread.js';
 import { parseIpv4 } from '../net/ipv4_addr.js';
 import { parseMac } from '../net/mac.js';
-import type { NetClient } from '../sddf/client.js';
+import { type ClientMisbehaviour, NetClient } from '../sddf/client.js';
 import type { Copier } from '../sddf/copier.js';
 import {
   composeNetSystem,
@@ -23,7 +23,7 @@ import { RateLimiter } from '../sddf/token_bucket.js';
 import { DRR_BASE_QUANTUM } from '../sddf/tx_policy_drr.js';
 import { defaultTxOutstanding, makeTxPolicy } from '../sddf/tx_policy_factory.js';
 import { SinkHost } from '../board/sink_host.js';
-import { FaultInjector, type GuestControl, unsupportedFault } from './faults.js';
+import { type ClientControl, FaultInjector, type GuestControl, unsupportedFault } from './faults.js';
 import '../vmm/costs.js';
 import '../guest/costs.js';
 import { createGuestVm, type GuestVm } from '../compose/guest_vm.js';
@@ -300,7 +300,20 @@ export function buildSimulation(s: Scenario): Simulation {
       const vm = vms[i];
       if (vm?.vmm) guests.set(c.name, vm.vmm);
     });
-    new FaultInjector(board, s.faults, guests, dvm);
+    // A native client misbehaves at the start of its next entry, woken for it on its timer channel.
+    const natives = new Map<string, ClientControl>();
+    s.clients.forEach((c, i) => {
+      const pd = net.clients[i];
+      if (c.kind === 'native' && pd instanceof NetClient) {
+        natives.set(c.name, {
+          misbehave(kind: string) {
+            pd.misbehaviour = kind as ClientMisbehaviour;
+            board.kernel.externalSignal(pd, net.clientConfigs[i]!.timerCh);
+          },
+        });
+      }
+    });
+    new FaultInjector(board, s.faults, guests, dvm, natives);
   }
   // Report every PD, and each guest's vCPU right after its VMM.
   const pds: Thread[] = [];

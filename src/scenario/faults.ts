@@ -9,7 +9,23 @@ export const INJECTABLE_FAULTS = [
   'driver-crash',
   'driver-restart',
   'dma-escape',
+  'double-enqueue',
+  'bad-offset',
+  'corrupt-queue',
+  'notification-storm',
 ] as const;
+/** Misbehaviour of an untrusted native client against its own queues. */
+const CLIENT_FAULTS: readonly string[] = [
+  'double-enqueue',
+  'bad-offset',
+  'corrupt-queue',
+  'notification-storm',
+];
+
+/** A native client a fault injector can make misbehave. */
+export interface ClientControl {
+  misbehave(kind: string): void;
+}
 /** Faults aimed at the driver, injectable when it is a driver VM. */
 const DRIVER_VM_FAULTS: readonly string[] = ['driver-crash', 'driver-restart', 'dma-escape'];
 
@@ -36,15 +52,19 @@ export class FaultInjector implements EventSink {
   private readonly driver: DriverControl | null;
   injected = 0;
 
+  private readonly clients: Map<string, ClientControl>;
+
   constructor(
     board: Board,
     faults: Scenario['faults'],
     guests: Map<string, GuestControl>,
     driver: DriverControl | null = null,
+    clients: Map<string, ClientControl> = new Map(),
   ) {
     this.faults = faults;
     this.guests = guests;
     this.driver = driver;
+    this.clients = clients;
     const sink = board.engine.addSink(this);
     faults.forEach((f, i) => {
       board.engine.at(f.at, sink, i);
@@ -59,6 +79,12 @@ export class FaultInjector implements EventSink {
       else if (f.kind === 'driver-restart') d.driverRestart();
       else if (f.kind === 'dma-escape') d.dmaEscape();
       else return;
+      this.injected++;
+      return;
+    }
+    const c = this.clients.get(f.target);
+    if (c !== undefined && CLIENT_FAULTS.includes(f.kind)) {
+      c.misbehave(f.kind);
       this.injected++;
       return;
     }
@@ -83,6 +109,11 @@ export function unsupportedFault(s: Scenario): string | null {
       continue;
     }
     const c = s.clients.find((x) => x.name === f.target);
+    if (CLIENT_FAULTS.includes(f.kind)) {
+      if (c === undefined || c.kind !== 'native')
+        return `fault '${f.kind}' targets '${f.target}', which is not a native client`;
+      continue;
+    }
     if (c === undefined || c.kind !== 'vm')
       return `fault '${f.kind}' targets '${f.target}', which is not a guest VM`;
   }

@@ -1,3 +1,4 @@
+import { PERM_R, PERM_W } from '../board/address_space.js';
 import { ProtectionDomain } from '../board/pd.js';
 import { buildUdpFrame, UdpFrameSpec } from '../net/frame_builder.js';
 import { IN_REPLY, NetStack } from '../net/stack.js';
@@ -7,6 +8,9 @@ import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from './net_queue.j
 import { openQueue } from './queue_binding.js';
 
 export type ClientApp = 'echo' | 'sink' | 'source';
+
+/** Ways an untrusted client can abuse its queues (scenario faults against a native client). */
+export type ClientMisbehaviour = 'double-enqueue' | 'bad-offset' | 'corrupt-queue' | 'notification-storm';
 
 export interface SourceSpec {
   rateBps: number;
@@ -85,9 +89,59 @@ export class NetClient extends ProtectionDomain {
 
   override notified(ch: number): void {
     this.charge(this.c.client_entry);
+    if (this.misbehaviour !== null) {
+      const m = this.misbehaviour;
+      this.misbehaviour = null;
+      this.misbehave(m);
+    }
     if (ch === this.cfg.timerCh) this.onTimer();
     else this.receive();
     this.maybeNotify();
+  }
+
+  /** Set by a fault injector; carried out at the start of the client's next entry. */
+  misbehaviour: ClientMisbehaviour | null = null;
+  misbehaviours = 0;
+
+  /**
+   * What a malicious client can do with memory it shares with virt_tx: everything here is a
+   * store to its own queues, which the trusted side must survive.
+   */
+  private misbehave(kind: ClientMisbehaviour): void {
+    const tx = this.tx;
+    const d = this.d;
+    this.misbehaviours++;
+    switch (kind) {
+      case 'double-enqueue': {
+        // The same filled buffer handed over twice.
+        if (!tx.dequeueFree(d)) return;
+        tx.enqueueActive(d.ioOrOffset, 60, 0);
+        tx.enqueueActive(d.ioOrOffset, 60, 0);
+        this.notify(this.cfg.tx.ch);
+        return;
+      }
+      case 'bad-offset': {
+        // Descriptors naming memory outside the client's region, misaligned, or too long.
+        tx.enqueueActive(0x7fff_f800, 60, 0);
+        tx.enqueueActive(123, 60, 0);
+        tx.enqueueActive(0, 60000, 0);
+        this.notify(this.cfg.tx.ch);
+        return;
+      }
+      case 'corrupt-queue': {
+        // Garbage in the index the client owns: the active queue's tail jumps far ahead.
+        const m = this.as.resolve(this.cfg.tx.activeVaddr, 8, PERM_R | PERM_W);
+        const off = this.cfg.tx.activeVaddr - m.vaddr + m.regionOffset;
+        const view = m.region.view;
+        view.setUint16(off, (view.getUint16(off + 2, true) + 40000) & 0xffff, true);
+        this.notify(this.cfg.tx.ch);
+        return;
+      }
+      case 'notification-storm': {
+        for (let k = 0; k < 1000; k++) this.notify(this.cfg.tx.ch);
+        return;
+      }
+    }
   }
 
   private onTimer(): void {

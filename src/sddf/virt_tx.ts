@@ -52,6 +52,8 @@ export class VirtTx extends ProtectionDomain implements TxPort {
   readonly perClientThrottled: number[] = [];
   readonly perClientThrottledBytes: number[] = [];
   unknownReturns = 0;
+  /** Completed buffers that did not fit their owner's free queue (it enqueued them twice). */
+  duplicateReturns = 0;
 
   constructor(name: string, cfg: VirtTxConfig) {
     super(name);
@@ -117,8 +119,16 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     return this.clients[i]!.emptyActive();
   }
 
+  /**
+   * Buffers that may still go to the driver now: the policy bound, and never more than the
+   * driver's active queue holds. sdfgen sizes that queue for every client buffer, so in sDDF it
+   * cannot fill, unless a client enqueues the same buffer twice; then virt_tx.c would assert
+   * (or, without asserts, drop the next client's buffer). Here the policy just stops until the
+   * driver returns buffers.
+   */
   driverRoom(): number {
-    return this.outstandingLimit - this.outstanding;
+    const room = this.outstandingLimit - this.outstanding;
+    return this.drv.fullActive() ? 0 : room;
   }
 
   sleepOrRecheck(i: number): boolean {
@@ -250,7 +260,9 @@ export class VirtTx extends ProtectionDomain implements TxPort {
           this.unknownReturns++;
           continue;
         }
-        this.clients[i]!.enqueueFree(d.ioOrOffset - this.cfg.clients[i]!.data.ioAddr, 0, 0);
+        // A full free queue means the client handed over a buffer twice: its duplicate is dropped.
+        if (!this.clients[i]!.enqueueFree(d.ioOrOffset - this.cfg.clients[i]!.data.ioAddr, 0, 0))
+          this.duplicateReturns++;
         this.clientNotify[i] = 1;
       }
       drv.requestSignalFree();
