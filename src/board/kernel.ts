@@ -306,6 +306,7 @@ export class Kernel implements EventSink {
       from.signalsLost++;
       return;
     }
+    if (this.signalDrops.size > 0 && this.dropped(from, peer)) return;
     from.notificationsSent++;
     const target = this.threads[peer] as ProtectionDomain;
     const tch = from.chanPeerCh[ch]!;
@@ -366,6 +367,33 @@ export class Kernel implements EventSink {
 
   irqRaisedCount(irq: number): number {
     return this.irqs.get(irq)?.raised ?? 0;
+  }
+
+  /** Notifications to lose on purpose (fault injection), by "from:to" thread ids. */
+  private readonly signalDrops = new Map<string, number>();
+
+  /** Loses the next `count` notifications `from` sends to `to` (the lost-notification fault). */
+  dropNextSignals(from: ProtectionDomain, to: ProtectionDomain, count = 1): void {
+    const key = `${from.id}:${to.id}`;
+    this.signalDrops.set(key, (this.signalDrops.get(key) ?? 0) + count);
+  }
+
+  private dropped(from: ProtectionDomain, peer: number): boolean {
+    const key = `${from.id}:${peer}`;
+    const n = this.signalDrops.get(key);
+    if (n === undefined) return false;
+    if (n <= 1) this.signalDrops.delete(key);
+    else this.signalDrops.set(key, n - 1);
+    from.signalsLost++;
+    if (this.faultLog.length < 256) {
+      this.faultLog.push({
+        timeNs: this.logicalNowNs(),
+        thread: from.name,
+        kind: 'lost-notification',
+        detail: `${from.name} -> ${this.threads[peer]!.name}: notification lost (injected)`,
+      });
+    }
+    return true;
   }
 
   /**

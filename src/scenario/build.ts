@@ -3,7 +3,7 @@ import '../baseline/costs.js';
 import { Board } from '../board/board.js';
 import { type Costs, resolveCosts } from '../board/cost_model.js';
 import { LoadGenerator, type LoadStreamSpec } from '../board/load_generator.js';
-import type { ProtectionDomain } from '../board/pd.js';
+import { ProtectionDomain } from '../board/pd.js';
 import type { Thread } from '../board/thread.js';
 import { parseIpv4 } from '../net/ipv4_addr.js';
 import { parseMac } from '../net/mac.js';
@@ -313,7 +313,30 @@ export function buildSimulation(s: Scenario): Simulation {
         });
       }
     });
-    new FaultInjector(board, s.faults, guests, dvm, natives);
+    const injector = new FaultInjector(board, s.faults, guests, dvm, natives);
+    const byName = new Map(board.kernel.threads.map((t) => [t.name, t]));
+    for (const f of s.faults) {
+      if (f.kind !== 'lost-notification') continue;
+      const [a, b] = f.target.split('->');
+      const from = byName.get(a!);
+      const to = byName.get(b!);
+      if (
+        !(from instanceof ProtectionDomain) ||
+        !(to instanceof ProtectionDomain) ||
+        !from.chanPeer.includes(to.id)
+      ) {
+        throw new BuildError(
+          `fault 'lost-notification': no channel from '${a}' to '${b}' in this system (PDs: ${[...byName.keys()].join(', ')})`,
+        );
+      }
+    }
+    injector.lookupChannel = (target) => {
+      const [a, b] = target.split('->');
+      const from = byName.get(a!);
+      const to = byName.get(b!);
+      if (!(from instanceof ProtectionDomain) || !(to instanceof ProtectionDomain)) return null;
+      return { drop: (count) => board.kernel.dropNextSignals(from, to, count) };
+    };
   }
   // Report every PD, and each guest's vCPU right after its VMM.
   const pds: Thread[] = [];

@@ -13,6 +13,7 @@ export const INJECTABLE_FAULTS = [
   'bad-offset',
   'corrupt-queue',
   'notification-storm',
+  'lost-notification',
 ] as const;
 /** Misbehaviour of an untrusted native client against its own queues. */
 const CLIENT_FAULTS: readonly string[] = [
@@ -71,8 +72,18 @@ export class FaultInjector implements EventSink {
     });
   }
 
+  /** Resolves 'from->to' to the two PDs (lost-notification); set by the builder. */
+  lookupChannel: ((target: string) => { drop(count: number): void } | null) | null = null;
+
   onEvent(i: number): void {
     const f = this.faults[i]!;
+    if (f.kind === 'lost-notification') {
+      const ch = this.lookupChannel?.(f.target) ?? null;
+      if (ch === null) return;
+      ch.drop(f.count ?? 1);
+      this.injected++;
+      return;
+    }
     const d = this.driver;
     if (f.target === DRIVER && d !== null) {
       if (f.kind === 'driver-crash') d.driverCrash(f.duration);
@@ -106,6 +117,11 @@ export function unsupportedFault(s: Scenario): string | null {
     if (DRIVER_VM_FAULTS.includes(f.kind)) {
       if (f.target !== DRIVER || s.driver.kind !== 'vm')
         return `fault '${f.kind}' targets the driver VM: it needs target '${DRIVER}' and driver.kind vm`;
+      continue;
+    }
+    if (f.kind === 'lost-notification') {
+      if (!/^[A-Za-z0-9_-]+->[A-Za-z0-9_-]+$/.test(f.target))
+        return `fault 'lost-notification' needs a target 'from->to' naming two protection domains (e.g. 'ethernet_driver->net_virt_rx'), got '${f.target}'`;
       continue;
     }
     const c = s.clients.find((x) => x.name === f.target);
