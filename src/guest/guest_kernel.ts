@@ -90,17 +90,26 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
     }
   }
 
+  /**
+   * A hung guest (the guest-hang fault): alive, but it no longer handles interrupts or timers,
+   * so it neither takes frames off its rings nor posts new buffers or transmits.
+   */
+  hung = false;
+
   irq(n: number): void {
+    if (this.hung) return;
     const drv = this.driver;
     if (n === this.opts.virq && drv !== null) drv.interrupt();
     else this.spuriousIrqs++;
   }
 
   softirq(): void {
+    if (this.hung) return;
     this.driver?.softirq();
   }
 
   timer(): void {
+    if (this.hung) return;
     this.cpu.charge(this.c.guest_timer);
     this.timerTicks++;
     const now = this.cpu.now();

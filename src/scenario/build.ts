@@ -298,7 +298,18 @@ export function buildSimulation(s: Scenario): Simulation {
     const guests = new Map<string, GuestControl>();
     s.clients.forEach((c, i) => {
       const vm = vms[i];
-      if (vm?.vmm) guests.set(c.name, vm.vmm);
+      const vmm = vm?.vmm;
+      if (vmm)
+        guests.set(c.name, {
+          guestCrash: () => vmm.guestCrash(),
+          guestRestart: () => {
+            if (vm!.linux) vm!.linux.hung = false;
+            vmm.guestRestart();
+          },
+          guestHang: () => {
+            if (vm!.linux) vm!.linux.hung = true;
+          },
+        });
     });
     // A native client misbehaves at the start of its next entry, woken for it on its timer channel.
     const natives = new Map<string, ClientControl>();

@@ -14,6 +14,8 @@ export const INJECTABLE_FAULTS = [
   'corrupt-queue',
   'notification-storm',
   'lost-notification',
+  'write-after-handover',
+  'guest-hang',
 ] as const;
 /** Misbehaviour of an untrusted native client against its own queues. */
 const CLIENT_FAULTS: readonly string[] = [
@@ -21,6 +23,7 @@ const CLIENT_FAULTS: readonly string[] = [
   'bad-offset',
   'corrupt-queue',
   'notification-storm',
+  'write-after-handover',
 ];
 
 /** A native client a fault injector can make misbehave. */
@@ -33,6 +36,7 @@ const DRIVER_VM_FAULTS: readonly string[] = ['driver-crash', 'driver-restart', '
 export interface GuestControl {
   guestCrash(): void;
   guestRestart(): void;
+  guestHang(): void;
 }
 
 /** A driver VM: crash (its VMM restarts it, after `rebootNs` if given), reboot, compromise. */
@@ -103,6 +107,7 @@ export class FaultInjector implements EventSink {
     if (g === undefined) return;
     if (f.kind === 'guest-crash') g.guestCrash();
     else if (f.kind === 'guest-restart') g.guestRestart();
+    else if (f.kind === 'guest-hang') g.guestHang();
     else return;
     this.injected++;
   }

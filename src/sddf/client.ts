@@ -10,7 +10,12 @@ import { openQueue } from './queue_binding.js';
 export type ClientApp = 'echo' | 'sink' | 'source';
 
 /** Ways an untrusted client can abuse its queues (scenario faults against a native client). */
-export type ClientMisbehaviour = 'double-enqueue' | 'bad-offset' | 'corrupt-queue' | 'notification-storm';
+export type ClientMisbehaviour =
+  | 'double-enqueue'
+  | 'bad-offset'
+  | 'corrupt-queue'
+  | 'notification-storm'
+  | 'write-after-handover';
 
 export interface SourceSpec {
   rateBps: number;
@@ -135,6 +140,19 @@ export class NetClient extends ProtectionDomain {
         const view = m.region.view;
         view.setUint16(off, (view.getUint16(off + 2, true) + 40000) & 0xffff, true);
         this.notify(this.cfg.tx.ch);
+        return;
+      }
+      case 'write-after-handover': {
+        // Hand a frame to virt_tx, then keep writing into the buffer: only this client's frame
+        // can come out changed (and virt_tx's clean may or may not have caught the new bytes).
+        if (!tx.dequeueFree(d)) return;
+        const vaddr = this.cfg.txData.vaddr + (d.ioOrOffset - this.cfg.txIoBase);
+        this.frame.fill(0xa5, 0, 1514);
+        this.as.writeBytes(vaddr, this.frame, 0, 1514);
+        tx.enqueueActive(d.ioOrOffset, 1514, 0);
+        this.notify(this.cfg.tx.ch);
+        this.frame.fill(0x5a, 0, 1514);
+        this.as.writeBytes(vaddr, this.frame, 0, 1514);
         return;
       }
       case 'notification-storm': {

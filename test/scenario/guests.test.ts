@@ -92,4 +92,28 @@ faults:
 `);
     expect(() => runScenario(s)).toThrow(/notification-storm/);
   });
+
+  it('a hung guest stops taking and sending frames; its neighbour and the trusted pools are unaffected', () => {
+    const text = (faults: string) => `name: hang
+duration: 100ms
+warmup: 20ms
+board: { cores: 2 }
+clients:
+  - { name: g0, kind: vm, app: echo, core: 0 }
+  - { name: g1, kind: vm, app: echo, core: 1 }
+load:
+  - { to: g0, rate: 100Mbps }
+  - { to: g1, rate: 100Mbps }
+invariants: { check: true }
+${faults}`;
+    const base = runScenario(scenario(text('')));
+    const hung = runScenario(scenario(text('faults:\n  - { at: 50ms, kind: guest-hang, target: g1 }\n')));
+    const rate = (d: typeof base, n: string) => d.load.find((l) => l.to === n)!.achieved_mbps;
+    expect(rate(hung, 'g1')).toBeLessThan(0.5 * rate(base, 'g1'));
+    expect(rate(hung, 'g0')).toBeGreaterThan(0.95 * rate(base, 'g0'));
+    // A hang is not a crash: nothing faulted, and the VMM drops what the guest no longer takes.
+    expect(hung.faults).toEqual([]);
+    expect(hung.clients.find((c) => c.name === 'g1')!.drops['no_guest_buffer']).toBeGreaterThan(0);
+    expect(hung.invariants.violations).toEqual([]);
+  });
 });

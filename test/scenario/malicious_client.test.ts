@@ -28,7 +28,13 @@ const rate = (d: ResultDocument, n: string) => d.load.find((l) => l.to === n)!.a
 describe('an untrusted native client abusing its queues', () => {
   const baseline = runScenario(scenario(''));
 
-  for (const kind of ['double-enqueue', 'bad-offset', 'corrupt-queue', 'notification-storm']) {
+  for (const kind of [
+    'double-enqueue',
+    'bad-offset',
+    'corrupt-queue',
+    'notification-storm',
+    'write-after-handover',
+  ]) {
     it(`${kind}: the other clients keep their throughput, trusted pools stay whole, nothing faults`, () => {
       const doc = runScenario(scenario(`faults:\n  - { at: 40ms, kind: ${kind}, target: bad }\n`));
       for (const n of ['c0', 'c1']) {
