@@ -1,3 +1,4 @@
+import type { Prng } from '../board/prng.js';
 import { assert } from '../board/assert.js';
 import type { GuestSoftware, VirtualCpu } from '../board/vcpu.js';
 import { IN_REPLY, NetStack } from '../net/stack.js';
@@ -95,12 +96,35 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
    * so it neither takes frames off its rings nor posts new buffers or transmits.
    */
   hung = false;
+  /**
+   * A malicious guest (the malformed-chain fault): before each interrupt it handles, it writes
+   * garbage into its own virtqueues' descriptors and avail index, so the device side meets
+   * out-of-range indices, loops, bad addresses and wrong directions.
+   */
+  scribbler: Prng | null = null;
+  scribbles = 0;
 
   irq(n: number): void {
     if (this.hung) return;
+    if (this.scribbler !== null) this.scribble(this.scribbler);
     const drv = this.driver;
     if (n === this.opts.virq && drv !== null) drv.interrupt();
     else this.spuriousIrqs++;
+  }
+
+  private scribble(prng: Prng): void {
+    const drv = this.driver;
+    if (drv === null) return;
+    for (const q of [drv.rxq, drv.txq]) {
+      if (q === null) continue;
+      const ram = q.mem.bytes;
+      const base = q.mem.gpaBase;
+      for (let k = 0; k < 8; k++)
+        ram[q.descGpa - base + 16 * prng.nextInt(q.num) + prng.nextInt(16)] = prng.nextU32() & 0xff;
+      const idx = q.availGpa - base + 2;
+      ram[idx] = (ram[idx]! + prng.nextInt(3)) & 0xff;
+      this.scribbles++;
+    }
   }
 
   softirq(): void {

@@ -309,6 +309,9 @@ export function buildSimulation(s: Scenario): Simulation {
           guestHang: () => {
             if (vm!.linux) vm!.linux.hung = true;
           },
+          guestMalformed: () => {
+            if (vm!.linux) vm!.linux.scribbler = board.prng.fork(0x6d61_6c66 + i);
+          },
         });
     });
     // A native client misbehaves at the start of its next entry, woken for it on its timer channel.

@@ -16,6 +16,7 @@ export const INJECTABLE_FAULTS = [
   'lost-notification',
   'write-after-handover',
   'guest-hang',
+  'malformed-chain',
 ] as const;
 /** Misbehaviour of an untrusted native client against its own queues. */
 const CLIENT_FAULTS: readonly string[] = [
@@ -37,6 +38,8 @@ export interface GuestControl {
   guestCrash(): void;
   guestRestart(): void;
   guestHang(): void;
+  /** From now on the guest writes malformed chains into its own virtqueues. */
+  guestMalformed(): void;
 }
 
 /** A driver VM: crash (its VMM restarts it, after `rebootNs` if given), reboot, compromise. */
@@ -108,6 +111,7 @@ export class FaultInjector implements EventSink {
     if (f.kind === 'guest-crash') g.guestCrash();
     else if (f.kind === 'guest-restart') g.guestRestart();
     else if (f.kind === 'guest-hang') g.guestHang();
+    else if (f.kind === 'malformed-chain') g.guestMalformed();
     else return;
     this.injected++;
   }

@@ -107,4 +107,22 @@ describe('a guest that writes malformed virtqueue chains', () => {
     expect(attacked.doc.faults.filter((f) => !f.thread.startsWith('bad'))).toEqual([]);
     expect(attacked.doc.coherence).toEqual([]);
   });
+
+  it('from a scenario file: the malformed-chain fault turns a guest malicious at its time', () => {
+    const r = loadScenarioText(
+      `${SCENARIO}invariants: { check: true }\nfaults:\n  - { at: 60ms, kind: malformed-chain, target: bad }\n`,
+      'm.yaml',
+    );
+    if (!r.ok) throw new Error(r.problems.map((p) => p.message).join('; '));
+    const sim = buildSimulation(r.scenario);
+    const doc = runSimulation(sim);
+    const honest = run(false).doc;
+    const rate = (d: ResultDocument, n: string) => d.load.find((l) => l.to === n)!.achieved_mbps;
+    for (const n of ['g0', 'g1']) expect(rate(doc, n)).toBeGreaterThan(0.95 * rate(honest, n));
+    expect(sim.clients.find((c) => c.name === 'bad')!.vm!.linux!.scribbles).toBeGreaterThan(10);
+    const vmm = sim.clients.find((c) => c.name === 'bad')!.vm!.vmm!;
+    expect(vmm.net.counters.violations).toBeGreaterThan(0);
+    expect(doc.faults.filter((f) => !f.thread.startsWith('bad'))).toEqual([]);
+    expect(doc.invariants.violations).toEqual([]);
+  });
 });
