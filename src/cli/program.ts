@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { IPBENCH_DEFAULT_LOADS, IPBENCH_SYSTEMS } from '../ipbench/systems.js';
 import { packageVersion } from './build_id.js';
 import type { CliIo } from './io.js';
+import { crashTestCommand } from './crash_test_command.js';
 import { ipbenchCommand } from './ipbench_command.js';
 import { mergeCommand } from './merge_command.js';
 import { collect, integerIn, nameList, positiveNumbers, shard, timeNs, timeText } from './option_values.js';
@@ -150,6 +151,19 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .addOption(new Option('--csv', "ipbench's CSV columns").conflicts('json'))
     .addOption(new Option('--json', 'a JSON array of rows').conflicts('csv'))
     .action((opts) => done(ipbenchCommand(io, opts)));
+
+  program
+    .command('crash-test')
+    .description('a campaign of runs with seeded random fault schedules and the invariant checker on')
+    .argument('[scenario]', 'scenario file, YAML or JSON (the built-in default without one)')
+    .requiredOption('--runs <n>', 'number of runs', integerIn(1, 1_000_000))
+    .option('--seed <n>', "seed of the fault schedules (default: the scenario's)", integerIn(0, MAX_SEED))
+    .option('--duration <time>', "override the scenario's measured duration (e.g. 100ms)", timeText)
+    .option('--parallel <n>', 'worker threads (default min(2, CPUs))', integerIn(1, 256))
+    .option('--out <dir>', 'where reproducers of failed runs go (default crash-test-reproducers)')
+    .option('--json', 'print the summary as JSON')
+    .option('--force', 'overwrite existing reproducer files')
+    .action(async (file: string | undefined, opts) => done(await crashTestCommand(io, file, opts)));
 
   return program;
 }

@@ -120,7 +120,7 @@ export interface ResultDocument {
   coherence: { kind: string; component: string; region: string; count: number; lines: number[] }[];
   faults: { time_ns: number; thread: string; kind: string; detail: string }[];
   /**
-   * Filled when scenario.invariants.check is on: the violations kept (the first 100), how many
+   * Filled when scenario.invariants.check is on: the violations kept (the first 4096), how many
    * checks ran and how many violations there were in all, and why buffer checks were skipped.
    */
   invariants: { violations: unknown[]; checks?: number; violation_count?: number; skipped?: string };

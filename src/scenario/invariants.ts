@@ -29,7 +29,7 @@ export interface Violation {
 }
 
 /** Violations kept in full; the rest are only counted. */
-export const MAX_KEPT_VIOLATIONS = 100;
+export const MAX_KEPT_VIOLATIONS = 4096;
 export const DEFAULT_CHECK_EVERY = 1000;
 
 export interface InvariantCheckerOptions {

@@ -1,0 +1,87 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { drawFaults, verdict } from '../../src/cli/crash_test_command.js';
+import type { ResultDocument } from '../../src/report/result.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { cleanup, cli, scratchDir } from './cli_harness.js';
+
+const dir = scratchDir();
+afterAll(() => cleanup(dir));
+
+const SCENARIO = `name: ct
+duration: 40ms
+warmup: 20ms
+board: { cores: 2 }
+clients:
+  - { name: g0, kind: vm, app: echo, core: 0 }
+  - { name: n0, kind: native, app: echo, core: 1 }
+load:
+  - { to: g0, rate: 50Mbps }
+  - { to: n0, rate: 50Mbps }
+`;
+
+function doc(violations: unknown[], faults: ResultDocument['faults'] = []): ResultDocument {
+  return {
+    invariants: { violations, violation_count: violations.length },
+    faults,
+  } as unknown as ResultDocument;
+}
+
+describe('sddfsim crash-test', () => {
+  it('draws fault schedules from the seed: same seed same schedule, kinds fitting each client', () => {
+    const r = loadScenarioText(SCENARIO, 's.yaml');
+    if (!r.ok) throw new Error('bad');
+    const a = drawFaults(r.scenario, 3, 7);
+    expect(drawFaults(r.scenario, 3, 7)).toEqual(a);
+    expect(drawFaults(r.scenario, 4, 7)).not.toEqual(a);
+    for (let k = 0; k < 50; k++) {
+      for (const f of drawFaults(r.scenario, 3, k)) {
+        expect(f.at).toBeGreaterThanOrEqual(20e6);
+        expect(f.at).toBeLessThan(60e6);
+        if (f.target === 'g0')
+          expect(['guest-crash', 'guest-hang', 'guest-restart', 'malformed-chain']).toContain(f.kind);
+        else expect(f.kind).not.toMatch(/^guest-|malformed/);
+      }
+    }
+  });
+
+  it('counts a faulted client losing its own TX buffers as survived, anything else as a violation', () => {
+    const own = { kind: 'tx-buffer-lost', detail: 'TX buffer 3 of client n0 is in 0 places' };
+    expect(verdict(doc([own]), new Set(['n0']))).toBeNull();
+    expect(verdict(doc([own]), new Set(['g0']))).toMatch(/invariant violation/);
+    expect(
+      verdict(doc([{ kind: 'rx-buffer-lost', detail: 'RX buffer 9 is in 0 places' }]), new Set(['n0'])),
+    ).toMatch(/rx-buffer-lost/);
+    const stopped = [{ time_ns: 1, thread: 'net_virt_tx', kind: 'vm-fault', detail: 'x' }];
+    expect(verdict(doc([], stopped), new Set(['n0']))).toMatch(/net_virt_tx stopped/);
+    expect(
+      verdict(doc([], [{ time_ns: 1, thread: 'g0_vcpu', kind: 'crash', detail: 'x' }]), new Set(['g0'])),
+    ).toBeNull();
+  });
+
+  it('runs a campaign, prints the summary and exits 0 when every run survives', async () => {
+    const file = join(dir, 'ct.yaml');
+    writeFileSync(file, SCENARIO);
+    const r = await cli([
+      'crash-test',
+      file,
+      '--runs',
+      '6',
+      '--seed',
+      '2',
+      '--parallel',
+      '1',
+      '--json',
+      '--out',
+      join(dir, 'repro'),
+    ]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.runs).toBe(6);
+    expect(summary.survived).toBe(6);
+    expect(
+      Object.values(summary.faults_injected as Record<string, number>).reduce((a, b) => a + b, 0),
+    ).toBeGreaterThanOrEqual(6);
+  });
+});
