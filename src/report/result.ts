@@ -28,6 +28,17 @@ export interface ClientResult {
   rtt_us: RttUs;
   /** What the client's rate limits did in the window; present only for a client with a limit. */
   rate_limit?: RateLimitResult;
+  /** Present for a guest that was restarted (fault guest-restart): one entry per reboot. */
+  restarts?: GuestRestartResult[];
+}
+
+/** A guest reboot; ms of simulated time, -1 for what never happened before the run ended. */
+export interface GuestRestartResult {
+  restart_ms: number;
+  first_rx_ms: number;
+  first_tx_ms: number;
+  /** From the reboot to the later of the first RX and first TX frame: the guest is back. */
+  resume_ms: number;
 }
 
 export interface RateLimitResult {

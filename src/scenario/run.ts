@@ -10,12 +10,13 @@ import {
   LINK_TX,
 } from '../report/fairness.js';
 import {
+  type GuestRestartResult,
   RESULT_SCHEMA_VERSION,
   type RateLimitResult,
   type ResultDocument,
   rttToUs,
 } from '../report/result.js';
-import { buildSimulation, type RateLimitCounters, type Simulation } from './build.js';
+import { buildSimulation, type ClientView, type RateLimitCounters, type Simulation } from './build.js';
 import type { RateLimit, Scenario } from './schema.js';
 import { InvariantChecker } from './invariants.js';
 import { driverVmResult } from '../compose/driver_vm_report.js';
@@ -139,6 +140,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
       drops,
       rtt_us: rttToUs(rttSummary ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 }),
       ...(now.limited !== undefined ? { rate_limit: limitDelta(now.limited, b.limited) } : {}),
+      ...restartsOf(c),
     };
   });
 
@@ -414,4 +416,23 @@ function round3(x: number): number {
 }
 function round4(x: number): number {
   return Math.round(x * 10000) / 10000;
+}
+
+function nsToMs(ns: number): number {
+  return ns < 0 ? -1 : Math.round(ns / 1e3) / 1e3;
+}
+
+/** A restarted guest's reboots and resume times, for its client entry. */
+function restartsOf(c: ClientView): { restarts?: GuestRestartResult[] } {
+  const recs = c.vm?.vmm?.restarts;
+  if (recs === undefined || recs.length === 0) return {};
+  return {
+    restarts: recs.map((r) => ({
+      restart_ms: nsToMs(r.restartNs),
+      first_rx_ms: nsToMs(r.firstRxNs),
+      first_tx_ms: nsToMs(r.firstTxNs),
+      resume_ms:
+        r.firstRxNs < 0 || r.firstTxNs < 0 ? -1 : nsToMs(Math.max(r.firstRxNs, r.firstTxNs) - r.restartNs),
+    })),
+  };
 }

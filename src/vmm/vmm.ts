@@ -48,6 +48,18 @@ export interface VmmOptions {
   vcpuName?: string;
 }
 
+/**
+ * One guest reboot and how long the guest took to carry traffic again; ns of simulated time,
+ * -1 until it happens (a guest that never brings its device back up keeps -1).
+ */
+export interface GuestRestartRecord {
+  restartNs: number;
+  /** First frame the device copied into the rebooted guest's RX queue. */
+  firstRxNs: number;
+  /** First frame the device took from the rebooted guest's TX queue. */
+  firstTxNs: number;
+}
+
 export class VmmCounters {
   /** Emulated guest loads and stores (each one a VM exit). */
   mmioReads = 0;
@@ -81,6 +93,11 @@ export class Vmm extends ProtectionDomain implements NetBackendHost {
   readonly virq: number;
   readonly ramWindow: GuestRamWindow;
   readonly counters = new VmmCounters();
+  readonly restarts: GuestRestartRecord[] = [];
+  /** The restart still waiting for its first RX or TX frame, and the frame counts at the reboot. */
+  private pendingRestart: GuestRestartRecord | null = null;
+  private rxFramesAtRestart = 0;
+  private txFramesAtRestart = 0;
   /**
    * When set (tests, --trace), every emulated access is appended as four numbers:
    * offset, width, 1 for a store / 0 for a load, value stored or read.
@@ -154,6 +171,7 @@ export class Vmm extends ProtectionDomain implements NetBackendHost {
     this.charge(this.c.vmm_entry);
     // TX-free and timer notifications need nothing: the TX path never waits for a free buffer.
     if (ch === this.cfg.rx.ch) this.net.receive();
+    if (this.pendingRestart !== null) this.noteResume();
   }
 
   /**
@@ -189,6 +207,7 @@ export class Vmm extends ProtectionDomain implements NetBackendHost {
       info.readValue = value;
     }
     this.inFault = false;
+    if (this.pendingRestart !== null) this.noteResume();
     const log = this.mmioLog;
     if (log !== null) log.push(off, width, info.write ? 1 : 0, value);
     if (
@@ -248,6 +267,20 @@ export class Vmm extends ProtectionDomain implements NetBackendHost {
     // The register file resets on Status = 0; it has no other reset entry.
     this.mmio.write(VIRTIO_MMIO_STATUS, 4, 0);
     this.kernel.restartThread(this.vcpu);
+    const rec: GuestRestartRecord = { restartNs: this.now(), firstRxNs: -1, firstTxNs: -1 };
+    this.restarts.push(rec);
+    this.pendingRestart = rec;
+    this.rxFramesAtRestart = this.net.counters.rxFrames;
+    this.txFramesAtRestart = this.net.counters.txFrames;
+  }
+
+  /** Called only while a restart waits: stamps the first frame each way after it. */
+  private noteResume(): void {
+    const rec = this.pendingRestart!;
+    const n = this.net.counters;
+    if (rec.firstRxNs < 0 && n.rxFrames !== this.rxFramesAtRestart) rec.firstRxNs = this.now();
+    if (rec.firstTxNs < 0 && n.txFrames !== this.txFramesAtRestart) rec.firstTxNs = this.now();
+    if (rec.firstRxNs >= 0 && rec.firstTxNs >= 0) this.pendingRestart = null;
   }
 
   /** Drops by reason, for the report. */

@@ -116,4 +116,35 @@ ${faults}`;
     expect(hung.clients.find((c) => c.name === 'g1')!.drops['no_guest_buffer']).toBeGreaterThan(0);
     expect(hung.invariants.violations).toEqual([]);
   });
+
+  it('a restarted guest reboots, probes its device again and carries traffic; the report says how soon', () => {
+    const text = (faults: string) => `name: restart
+duration: 100ms
+warmup: 20ms
+board: { cores: 2 }
+clients:
+  - { name: g0, kind: vm, app: echo, core: 0 }
+  - { name: g1, kind: vm, app: echo, core: 1 }
+load:
+  - { to: g0, rate: 100Mbps }
+  - { to: g1, rate: 100Mbps }
+invariants: { check: true }
+${faults}`;
+    const base = runScenario(scenario(text('')));
+    const doc = runScenario(scenario(text('faults:\n  - { at: 50ms, kind: guest-restart, target: g1 }\n')));
+    const g1 = doc.clients.find((c) => c.name === 'g1')!;
+    expect(base.clients.find((c) => c.name === 'g1')!.restarts).toBeUndefined();
+    expect(g1.restarts).toHaveLength(1);
+    const r = g1.restarts![0]!;
+    expect(r.restart_ms).toBe(50);
+    // Traffic came back both ways after the reboot, and the resume time is the later of the two.
+    expect(r.first_rx_ms).toBeGreaterThan(50);
+    expect(r.first_tx_ms).toBeGreaterThan(50);
+    expect(r.resume_ms).toBeCloseTo(Math.max(r.first_rx_ms, r.first_tx_ms) - 50, 6);
+    expect(r.resume_ms).toBeLessThan(10);
+    const rate = (d: typeof base, n: string) => d.load.find((l) => l.to === n)!.achieved_mbps;
+    expect(rate(doc, 'g0')).toBeGreaterThan(0.95 * rate(base, 'g0'));
+    expect(rate(doc, 'g1')).toBeGreaterThan(0.5 * rate(base, 'g1'));
+    expect(doc.invariants.violations).toEqual([]);
+  });
 });
