@@ -10,6 +10,22 @@ function scenario(text: string): Scenario {
   return r.scenario;
 }
 
+/** Two echo guests on their own cores, 100 Mb/s each, checker on; `faults` is a YAML block. */
+function twoGuests(name: string, faults: string): string {
+  return `name: ${name}
+duration: 100ms
+warmup: 20ms
+board: { cores: 2 }
+clients:
+  - { name: g0, kind: vm, app: echo, core: 0 }
+  - { name: g1, kind: vm, app: echo, core: 1 }
+load:
+  - { to: g0, rate: 100Mbps }
+  - { to: g1, rate: 100Mbps }
+invariants: { check: true }
+${faults}`;
+}
+
 describe('guest VM scenarios', () => {
   it('gives four echo guests under equal load each their share within 5%', () => {
     const s = defaultScenario();
@@ -59,18 +75,7 @@ load:
   });
 
   it('injects a guest crash at its time: that guest stops, the other keeps its throughput', () => {
-    const text = (faults: string) => `name: crash
-duration: 100ms
-warmup: 20ms
-board: { cores: 2 }
-clients:
-  - { name: g0, kind: vm, app: echo, core: 0 }
-  - { name: g1, kind: vm, app: echo, core: 1 }
-load:
-  - { to: g0, rate: 100Mbps }
-  - { to: g1, rate: 100Mbps }
-invariants: { check: true }
-${faults}`;
+    const text = (faults: string) => twoGuests('crash', faults);
     const base = runScenario(scenario(text('')));
     const crashed = runScenario(scenario(text('faults:\n  - { at: 60ms, kind: guest-crash, target: g1 }\n')));
     const g0 = (d: typeof base) => d.load.find((l) => l.to === 'g0')!.achieved_mbps;
@@ -94,18 +99,7 @@ faults:
   });
 
   it('a hung guest stops taking and sending frames; its neighbour and the trusted pools are unaffected', () => {
-    const text = (faults: string) => `name: hang
-duration: 100ms
-warmup: 20ms
-board: { cores: 2 }
-clients:
-  - { name: g0, kind: vm, app: echo, core: 0 }
-  - { name: g1, kind: vm, app: echo, core: 1 }
-load:
-  - { to: g0, rate: 100Mbps }
-  - { to: g1, rate: 100Mbps }
-invariants: { check: true }
-${faults}`;
+    const text = (faults: string) => twoGuests('hang', faults);
     const base = runScenario(scenario(text('')));
     const hung = runScenario(scenario(text('faults:\n  - { at: 50ms, kind: guest-hang, target: g1 }\n')));
     const rate = (d: typeof base, n: string) => d.load.find((l) => l.to === n)!.achieved_mbps;
@@ -118,18 +112,7 @@ ${faults}`;
   });
 
   it('a restarted guest reboots, probes its device again and carries traffic; the report says how soon', () => {
-    const text = (faults: string) => `name: restart
-duration: 100ms
-warmup: 20ms
-board: { cores: 2 }
-clients:
-  - { name: g0, kind: vm, app: echo, core: 0 }
-  - { name: g1, kind: vm, app: echo, core: 1 }
-load:
-  - { to: g0, rate: 100Mbps }
-  - { to: g1, rate: 100Mbps }
-invariants: { check: true }
-${faults}`;
+    const text = (faults: string) => twoGuests('restart', faults);
     const base = runScenario(scenario(text('')));
     const doc = runScenario(scenario(text('faults:\n  - { at: 50ms, kind: guest-restart, target: g1 }\n')));
     const g1 = doc.clients.find((c) => c.name === 'g1')!;
