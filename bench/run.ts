@@ -8,13 +8,14 @@
  * --only s  run only the modules whose name contains s
  */
 import { cpus } from 'node:os';
+import { crashTestBench } from './crash_test.bench.js';
 import { engineBench } from './engine.bench.js';
 import { r1Bench } from './r1.bench.js';
 import { r2Bench } from './r2.bench.js';
 import type { BenchModule, BenchResult } from './types.js';
 
 // ---- Benchmark modules: append new modules to this array. ----
-const MODULES: BenchModule[] = [engineBench, r1Bench, r2Bench];
+const MODULES: BenchModule[] = [engineBench, r1Bench, r2Bench, crashTestBench];
 // ---- End of benchmark modules. ----
 
 interface Options {
