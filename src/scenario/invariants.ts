@@ -289,8 +289,8 @@ export class InvariantChecker implements RunObserver {
       this.countQueue(p.free, 0, p.count, p.seen);
       this.countQueue(p.active, 0, p.count, p.seen);
     }
-    this.countTxShared(this.drvTxFree!);
-    this.countTxShared(this.drvTxActive!);
+    this.countQueue(this.drvTxFree!, 0, 0, null);
+    this.countQueue(this.drvTxActive!, 0, 0, null);
     this.countTxRing();
     for (const p of this.tx) {
       // A stopped client may lose what it held: an untrusted client can only lose its own.
@@ -309,8 +309,12 @@ export class InvariantChecker implements RunObserver {
     }
   }
 
-  /** Adds one to counts[buffer] for each entry of a queue holding `base + buffer * 2048`. */
-  private countQueue(q: QueueRef, base: number, count: number, counts: Uint16Array): void {
+  /**
+   * Adds one to counts[buffer] for each entry of a queue holding `base + buffer * 2048`; with
+   * `counts` null the queue is a driver<->virt_tx queue, whose entries are IO addresses of any
+   * client's buffers.
+   */
+  private countQueue(q: QueueRef, base: number, count: number, counts: Uint16Array | null): void {
     const v = q.region.view;
     const cap = q.capacity;
     if (!fits(q)) {
@@ -327,28 +331,8 @@ export class InvariantChecker implements RunObserver {
     for (let k = 0; k < len; k++) {
       const at = NET_QUEUE_HEADER_BYTES + ((head + k) % cap) * NET_BUFF_DESC_BYTES;
       const io = v.getUint32(at, true) + v.getUint32(at + 4, true) * 2 ** 32;
-      this.countOne(io - base, count, counts);
-    }
-  }
-
-  /** The driver<->virt_tx queues hold IO addresses of any client's buffers. */
-  private countTxShared(q: QueueRef): void {
-    const v = q.region.view;
-    const cap = q.capacity;
-    if (!fits(q)) {
-      this.corruptQueues++;
-      return;
-    }
-    const tail = v.getUint16(0, true);
-    const head = v.getUint16(2, true);
-    const len = (tail - head) & 0xffff;
-    if (len > cap) {
-      this.corruptQueues++;
-      return;
-    }
-    for (let k = 0; k < len; k++) {
-      const at = NET_QUEUE_HEADER_BYTES + ((head + k) % cap) * NET_BUFF_DESC_BYTES;
-      this.countTxIo(v.getUint32(at, true) + v.getUint32(at + 4, true) * 2 ** 32);
+      if (counts === null) this.countTxIo(io);
+      else this.countOne(io - base, count, counts);
     }
   }
 
