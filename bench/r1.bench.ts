@@ -12,28 +12,41 @@ export const r1Bench: BenchModule = {
   run(opts): BenchResult[] {
     const simSeconds = opts.quick ? 0.2 : 1;
     const warmup = 0.05;
-    // One short run first so the JIT has seen the data path.
-    runIpbenchPoint(point(0.05, 0.01));
-    const t0 = performance.now();
-    const row = runIpbenchPoint(point(simSeconds, warmup));
-    const wall = (performance.now() - t0) / 1000;
-    const frames = (row.achieved_mbps * 1e6 * simSeconds) / (1472 * 8);
+    // The first run of the point in this process pays for V8 compiling the data path (about a
+    // quarter of a second); it is reported as the cold figure. Then one more warm-up run, so the
+    // timed run sees optimised code, as every run after the first in a sweep or campaign worker.
+    const cold = timed(opts.quick ? 0.1 : 0.3, warmup);
+    timed(opts.quick ? 0.1 : 0.3, warmup);
+    const warm = timed(simSeconds, warmup);
+    const frames = (warm.row.achieved_mbps * 1e6 * simSeconds) / (1472 * 8);
     return [
       {
         name: 'r1.echo-server.957Mbps',
-        value: (simSeconds + warmup) / wall,
+        value: warm.simS / warm.wall,
         unit: 'sim-s/wall-s',
-        detail: `${(simSeconds + warmup).toFixed(2)} simulated s in ${wall.toFixed(2)} s; achieved ${row.achieved_mbps} Mb/s, cpu ${row.cpu}`,
+        detail: `warm: ${warm.simS.toFixed(2)} simulated s in ${warm.wall.toFixed(2)} s after two warm-up runs of the same point; achieved ${warm.row.achieved_mbps} Mb/s, cpu ${warm.row.cpu}`,
+      },
+      {
+        name: 'r1.echo-server.957Mbps.cold',
+        value: cold.simS / cold.wall,
+        unit: 'sim-s/wall-s',
+        detail: `cold: the first run of the point in the process (${cold.simS.toFixed(2)} simulated s in ${cold.wall.toFixed(2)} s)`,
       },
       {
         name: 'r1.wall_per_echo',
-        value: (wall * 1e9) / Math.max(1, frames),
+        value: (warm.wall * 1e9) / Math.max(1, frames),
         unit: 'ns/echoed-frame',
-        detail: 'wall time per frame echoed (received and sent back)',
+        detail: 'wall time per frame echoed (received and sent back), warm run',
       },
     ];
   },
 };
+
+function timed(simSeconds: number, warmup: number) {
+  const t0 = performance.now();
+  const row = runIpbenchPoint(point(simSeconds, warmup));
+  return { row, wall: (performance.now() - t0) / 1000, simS: simSeconds + warmup };
+}
 
 function point(durationS: number, warmupS: number) {
   return {

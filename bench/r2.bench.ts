@@ -38,14 +38,23 @@ export const r2Bench: BenchModule = {
   name: 'r2',
   run(opts): BenchResult[] {
     const simS = opts.quick ? 0.1 : 0.5;
-    run(2, 100, 0.02);
+    // The first run pays for V8 compiling the guest and VMM paths: it is the cold figure. One
+    // more warm-up run of the same scenario, then the timed (warm) run.
+    const cold = run(8, 957, opts.quick ? 0.05 : 0.2);
+    run(8, 957, opts.quick ? 0.05 : 0.2);
     const r = run(8, 957, simS);
     const out: BenchResult[] = [
       {
         name: 'r2.8-guests.957Mbps',
         value: r.simS / r.wall,
         unit: 'sim-s/wall-s',
-        detail: `${r.simS.toFixed(2)} simulated s in ${r.wall.toFixed(2)} s; achieved ${r.achieved.toFixed(1)} Mb/s`,
+        detail: `warm: ${r.simS.toFixed(2)} simulated s in ${r.wall.toFixed(2)} s after two warm-up runs; achieved ${r.achieved.toFixed(1)} Mb/s`,
+      },
+      {
+        name: 'r2.8-guests.957Mbps.cold',
+        value: cold.simS / cold.wall,
+        unit: 'sim-s/wall-s',
+        detail: `cold: the first run of the scenario in the process (${cold.simS.toFixed(2)} simulated s in ${cold.wall.toFixed(2)} s)`,
       },
       {
         name: 'r2.peak_rss',
@@ -55,12 +64,13 @@ export const r2Bench: BenchModule = {
       },
     ];
     for (const n of [1, 8, 64]) {
+      run(n, 400, 0.02);
       const p = run(n, 400, opts.quick ? 0.05 : 0.2);
       out.push({
         name: `r2.wall_per_frame.${n}-guests`,
         value: (p.wall * 1e9) / Math.max(1, p.frames),
         unit: 'ns/frame',
-        detail: `400 Mb/s split over ${n} guest(s); ${p.frames} frames through guests`,
+        detail: `400 Mb/s split over ${n} guest(s); ${p.frames} frames through guests (after a short warm-up run)`,
       });
     }
     return out;

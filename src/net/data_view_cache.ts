@@ -38,3 +38,21 @@ export function wordsOf(b: Uint8Array): Uint16Array {
   lastWords = w;
   return w;
 }
+
+const dwordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
+let lastDwordBuffer: ArrayBufferLike | null = null;
+let lastDwords: Uint32Array | null = null;
+
+/** A host-endian 32-bit view of the whole of b's buffer (a trailing partial word is left out). */
+export function dwordsOf(b: Uint8Array): Uint32Array {
+  const buffer = b.buffer;
+  if (buffer === lastDwordBuffer && lastDwords !== null) return lastDwords;
+  let w = dwordViews.get(buffer);
+  if (w === undefined) {
+    w = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    dwordViews.set(buffer, w);
+  }
+  lastDwordBuffer = buffer;
+  lastDwords = w;
+  return w;
+}
