@@ -109,8 +109,9 @@ export class Iommu {
     }
     const r = this.tRegion!;
     const off = this.tOffset;
-    r.bytes.set(src.subarray(srcOff, srcOff + len), off);
+    // The cache model keeps a clean line's old bytes before the device overwrites them.
     if (r.cache !== null) r.cache.dmaWrite(off, len, this.device);
+    r.bytes.set(src.subarray(srcOff, srcOff + len), off);
     return true;
   }
 
@@ -134,9 +135,9 @@ export class Iommu {
     }
     const r = this.tRegion!;
     const off = this.tOffset;
+    if (r.cache !== null) r.cache.dmaWrite(off, width, this.device);
     if (width === 2) r.view.setUint16(off, value, true);
     else r.view.setUint32(off, value, true);
-    if (r.cache !== null) r.cache.dmaWrite(off, width, this.device);
     return true;
   }
 }
