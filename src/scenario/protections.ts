@@ -19,4 +19,3 @@ export function applyProtections(s: Scenario, net: NetSystem, vms: readonly (Gue
     if (vmm) vmm.net.chainValidation = p.vmm_chain_validation;
   }
 }
-
