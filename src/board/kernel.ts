@@ -1,4 +1,5 @@
 import { MemoryFault, type MemoryFaultInfo } from './address_space.js';
+import { ComponentHalt } from './halt.js';
 import { assert } from './assert.js';
 import type { Costs } from './cost_model.js';
 import { ACCT_IDLE, ACCT_KERNEL, CoreAccounting } from './cpu_accounting.js';
@@ -439,12 +440,12 @@ export class Kernel implements EventSink {
     try {
       fn();
     } catch (e) {
-      if (!(e instanceof MemoryFault)) throw e;
+      if (!isStop(e)) throw e;
       this.accFlush();
       this.current = saved;
       this.accRestart(this.cursor);
       t.state = savedState; // so that stopThread takes it off a ready queue
-      this.stopThread(t, 'vm-fault', e.message, e.info);
+      this.stopThread(t, stopKind(e), e.message, stopAccess(e));
       return;
     }
     this.accFlush();
@@ -472,12 +473,12 @@ export class Kernel implements EventSink {
     try {
       handled = vmm.fault(vcpu.vcpuId, info);
     } catch (e) {
-      if (!(e instanceof MemoryFault)) throw e;
+      if (!isStop(e)) throw e;
       this.accFlush();
       this.current = saved;
       this.accRestart(this.cursor);
       vmm.state = savedState;
-      this.stopThread(vmm, 'vm-fault', e.message, e.info);
+      this.stopThread(vmm, stopKind(e), e.message, stopAccess(e));
       return false;
     }
     this.accFlush();
@@ -663,8 +664,8 @@ export class Kernel implements EventSink {
     try {
       t.run();
     } catch (e) {
-      if (!(e instanceof MemoryFault)) throw e;
-      this.stopThread(t, 'vm-fault', e.message, e.info);
+      if (!isStop(e)) throw e;
+      this.stopThread(t, stopKind(e), e.message, stopAccess(e));
     }
     if (t instanceof ProtectionDomain && t.state === T_RUNNING) {
       // The deferred signal or IRQ ack goes out with the Recv that ends the entry.
@@ -717,4 +718,18 @@ export class Kernel implements EventSink {
       }
     }
   }
+}
+
+// What stops a thread from inside an entry point: an access outside its mappings, or a halt
+// standing for an assertion or endless loop of the C component (board/halt.ts).
+function isStop(e: unknown): e is MemoryFault | ComponentHalt {
+  return e instanceof MemoryFault || e instanceof ComponentHalt;
+}
+
+function stopKind(e: MemoryFault | ComponentHalt): string {
+  return e instanceof MemoryFault ? 'vm-fault' : e.kind;
+}
+
+function stopAccess(e: MemoryFault | ComponentHalt): MemoryFaultInfo | null {
+  return e instanceof MemoryFault ? e.info : null;
 }

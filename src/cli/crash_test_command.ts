@@ -62,19 +62,20 @@ export function drawFaults(s: Scenario, seed: number, k: number): Drawn[] {
 /** Why a finished run counts as a violation, or null when it survived. */
 export function verdict(doc: ResultDocument, faulted: ReadonlySet<string>): string | null {
   // An untrusted client may lose or duplicate only its own TX buffers: that is not a violation.
-  const own = (v: { kind?: string; detail?: string }) =>
+  const own = (v: { kind?: string; detail?: string; victim?: string }) =>
     (v.kind === 'tx-buffer-lost' || v.kind === 'tx-buffer-duplicated') &&
-    [...faulted].some((n) => (v.detail ?? '').includes(`of client ${n} `));
+    [...faulted].some((n) => v.victim === `client ${n}` || (v.detail ?? '').includes(`of client ${n} `));
   const real = (doc.invariants.violations as { kind?: string; detail?: string }[]).filter((v) => !own(v));
   if (real.length > 0) return `${real.length} invariant violation(s), first: ${JSON.stringify(real[0])}`;
   const total = doc.invariants.violation_count ?? doc.invariants.violations.length;
   if (total > doc.invariants.violations.length) {
     return `${total} invariant violations, more than were kept: cannot tell whose buffers they were`;
   }
+  // The faulted client's own threads (a native client, a guest's VMM and vCPU) may stop; its copier
+  // (`${n}_net_copier`) is trusted and may not.
   const hurt = doc.faults.find(
     (f) =>
-      f.kind !== 'lost-notification' &&
-      ![...faulted].some((n) => f.thread === n || f.thread.startsWith(`${n}_`)),
+      f.kind !== 'lost-notification' && ![...faulted].some((n) => f.thread === n || f.thread === `${n}_vcpu`),
   );
   if (hurt !== undefined)
     return `${hurt.thread} stopped (${hurt.kind}: ${hurt.detail}) though it was not faulted`;
@@ -134,7 +135,13 @@ export async function crashTestCommand(
   progress.done();
 
   const byKind = new Map<string, number>();
-  const failures: { run: number; why: string; file: string }[] = [];
+  const failures: {
+    run: number;
+    why: string;
+    file: string;
+    trace_hash?: string;
+    violation_count?: number;
+  }[] = [];
   const plan = new OutputPlan(io, flags.force === true);
   const reproducers: { run: number; path: string; text: string }[] = [];
   for (const o of outcomes) {
@@ -144,9 +151,24 @@ export async function crashTestCommand(
       : `run failed: ${o.error}`;
     if (why === null) continue;
     const path = join(outDir, `crash-${o.index}.yaml`);
-    const text = `# sddfsim crash-test reproducer: run ${o.index} of seed ${seed}\n# ${why}\n${stringify(JSON.parse(jobs[o.index]!.inputJson))}`;
+    // What `sddfsim run` of the file must reproduce: the same trace hash and violations.
+    const expect = o.ok
+      ? `# expect: trace_hash ${o.doc.trace_hash}, ${o.doc.invariants.violation_count ?? o.doc.invariants.violations.length} violation(s)\n`
+      : '';
+    // One comment line each: an error message may span lines.
+    const text = `# sddfsim crash-test reproducer: run ${o.index} of seed ${seed}\n# ${why.replace(/\s*\n\s*/g, ' ')}\n${expect}${stringify(JSON.parse(jobs[o.index]!.inputJson))}`;
     reproducers.push({ run: o.index, path: plan.add(path), text });
-    failures.push({ run: o.index, why, file: path });
+    failures.push({
+      run: o.index,
+      why,
+      file: path,
+      ...(o.ok
+        ? {
+            trace_hash: o.doc.trace_hash,
+            violation_count: o.doc.invariants.violation_count ?? o.doc.invariants.violations.length,
+          }
+        : {}),
+    });
   }
   plan.check();
   if (reproducers.length > 0) {

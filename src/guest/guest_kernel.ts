@@ -29,6 +29,12 @@ export interface GuestKernelOptions {
   source?: GuestSourceSpec | null;
   ping?: PingSpec | null;
   driver?: Partial<Omit<VirtioNetDriverOptions, 'mmioBase'>>;
+  /**
+   * Simulated time from the vCPU's start (or restart) to the device probe: the kernel boot before
+   * virtio-net's probe runs. The vCPU idles meanwhile (no boot work is modelled, only its length).
+   * 0 (the default) probes at once.
+   */
+  bootNs?: number;
 }
 
 /** RAM the kernel image and its own data take before the allocator starts handing out memory. */
@@ -58,6 +64,8 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
   private readonly periodNs: number;
   /** When the periodic timer is due next; re-armed from the previous expiry, as hrtimer_forward does. */
   private nextTickNs = 0;
+  /** True from a boot with a boot time until its timer fires and the device is probed. */
+  private booting = false;
 
   constructor(cpu: VirtualCpu, opts: GuestKernelOptions) {
     this.cpu = cpu;
@@ -76,6 +84,20 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
   boot(): void {
     this.boots++;
     this.c = guestCosts(this.cpu.kernel.costs);
+    // A reboot forgets the old kernel's driver at once; the new one exists after the boot time.
+    this.driver = null;
+    const bootNs = this.opts.bootNs ?? 0;
+    if (bootNs > 0) {
+      this.booting = true;
+      this.cpu.setTimer(this.cpu.now() + bootNs);
+      return;
+    }
+    this.probe();
+  }
+
+  /** The end of boot: the virtio-net driver probes the device; the apps' timer starts. */
+  private probe(): void {
+    this.booting = false;
     const o = this.opts;
     const m = this.cpu.as.find(o.ramGpa, o.ramSize);
     assert(m !== null, `${this.cpu.name}: guest RAM is not mapped at 0x${o.ramGpa.toString(16)}`);
@@ -134,6 +156,10 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
 
   timer(): void {
     if (this.hung) return;
+    if (this.booting) {
+      this.probe();
+      return;
+    }
     this.cpu.charge(this.c.guest_timer);
     this.timerTicks++;
     const now = this.cpu.now();

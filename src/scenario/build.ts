@@ -29,6 +29,7 @@ import '../guest/costs.js';
 import { createGuestVm, type GuestVm } from '../compose/guest_vm.js';
 import { composeLinux, type LinuxSystem } from '../baseline/linux.js';
 import { createDriverVm, type DriverVm } from '../compose/driver_vm.js';
+import { applyProtections } from './protections.js';
 
 export const NIC_MAC = 0x02_00_00_00_00_01;
 export const GENERATOR_MAC = 0x02_00_00_00_f0_01;
@@ -191,7 +192,11 @@ export function buildSimulation(s: Scenario): Simulation {
         queueNumMax: g.queue_size,
         eventIdx: g.event_idx,
         // A guest's source ticks on its virtual timer, finer than lwIP's.
-        guest: { app: c.app, ...(source !== null ? { source: { ...source, tickNs: 100e3 } } : {}) },
+        guest: {
+          app: c.app,
+          ...(source !== null ? { source: { ...source, tickNs: 100e3 } } : {}),
+          ...(g.boot_time !== undefined ? { bootNs: g.boot_time } : {}),
+        },
       });
       make = vm.make;
     }
@@ -231,6 +236,7 @@ export function buildSimulation(s: Scenario): Simulation {
   dvm?.attach(net);
   applyTxPolicy(s, net);
   applyRateLimits(s, net);
+  applyProtections(s, net, vms);
   s.clients.forEach((c, i) => {
     const vm = vms[i];
     if (vm !== null && vm !== undefined) {
@@ -320,8 +326,9 @@ export function buildSimulation(s: Scenario): Simulation {
       const pd = net.clients[i];
       if (c.kind === 'native' && pd instanceof NetClient) {
         natives.set(c.name, {
-          misbehave(kind: string) {
+          misbehave(kind: string, count?: number) {
             pd.misbehaviour = kind as ClientMisbehaviour;
+            pd.misbehaviourCount = count ?? 1;
             board.kernel.externalSignal(pd, net.clientConfigs[i]!.timerCh);
           },
         });

@@ -29,7 +29,8 @@ const CLIENT_FAULTS: readonly string[] = [
 
 /** A native client a fault injector can make misbehave. */
 export interface ClientControl {
-  misbehave(kind: string): void;
+  /** `count`: the fault's count (for double-enqueue, the extra copies; default 1). */
+  misbehave(kind: string, count?: number): void;
 }
 /** Faults aimed at the driver, injectable when it is a driver VM. */
 const DRIVER_VM_FAULTS: readonly string[] = ['driver-crash', 'driver-restart', 'dma-escape'];
@@ -102,7 +103,7 @@ export class FaultInjector implements EventSink {
     }
     const c = this.clients.get(f.target);
     if (c !== undefined && CLIENT_FAULTS.includes(f.kind)) {
-      c.misbehave(f.kind);
+      c.misbehave(f.kind, f.count);
       this.injected++;
       return;
     }

@@ -1,8 +1,11 @@
 // The run invariants of issue 9, checked between entry points (when no component holds a buffer
-// in its hands): every RX DMA buffer and every client TX buffer is in exactly one place, and no
-// client receives a frame addressed to another. Everything is read from memory and the driver's
-// ring indices; nothing is written and no engine event is scheduled, so the trace hash is the same
-// with the checker on or off.
+// in its hands): every RX DMA buffer and every client TX buffer is in exactly one place, no
+// client receives a frame addressed to another, and no trusted component (driver, virtualisers,
+// copiers, VMMs) stops: not by an access outside its mappings (which the kernel records, never
+// silently) nor by a stall or assertion. Each violation names the component held responsible and
+// the victim. Everything is read from memory, the driver's ring indices and the kernel's fault
+// log; nothing is written and no engine event is scheduled, so the trace hash is the same with
+// the checker on or off.
 
 import type { Region } from '../board/memory.js';
 import { ProtectionDomain } from '../board/pd.js';
@@ -20,10 +23,16 @@ export type ViolationKind =
   | 'rx-buffer-duplicated'
   | 'tx-buffer-lost'
   | 'tx-buffer-duplicated'
-  | 'frame-to-wrong-client';
+  | 'frame-to-wrong-client'
+  | 'access-outside-mapping'
+  | 'trusted-component-stopped';
 
 export interface Violation {
   kind: ViolationKind;
+  /** The trusted component that broke the invariant (or, for buffer pools, their custodian). */
+  component: string;
+  /** Whose buffers, frames or service suffered: a client, or every client sharing a pool. */
+  victim: string;
   detail: string;
   time_ns: number;
 }
@@ -117,6 +126,12 @@ export class InvariantChecker implements RunObserver {
   };
   private dispatches = 0;
   private lastNs = 0;
+  /** Trusted threads by name, with who suffers when each stops. */
+  private readonly trusted = new Map<string, string>();
+  /** Copiers by client name (the component that delivers a client's frames). */
+  private readonly copierOf = new Map<string, string>();
+  /** Fault-log entries already looked at. */
+  private faultsSeen = 0;
 
   constructor(opts: InvariantCheckerOptions = {}) {
     this.every = opts.every ?? DEFAULT_CHECK_EVERY;
@@ -127,6 +142,7 @@ export class InvariantChecker implements RunObserver {
   attach(sim: Simulation): void {
     this.sim = sim;
     this.skipped = this.plan(sim);
+    this.planTrusted(sim);
     const ghz = sim.board.kernel.ghz;
     tapKernel(sim.board.kernel, (_t, _core, _start, endCycle) => {
       this.lastNs = endCycle / ghz;
@@ -152,10 +168,15 @@ export class InvariantChecker implements RunObserver {
     if (this.skipped !== null) doc.invariants.skipped = this.skipped;
   }
 
-  /** Checks buffer conservation now (a no-op when skipped or before every PD has booted). */
+  /**
+   * Checks the fault log for stopped trusted components, then buffer conservation (a no-op when
+   * skipped or before every PD has booted).
+   */
   check(timeNs: number): void {
     const sim = this.sim;
-    if (sim === null || this.skipped !== null || this.rx === null || this.driver === null) return;
+    if (sim === null) return;
+    this.checkFaults();
+    if (this.skipped !== null || this.rx === null || this.driver === null) return;
     const net = sim.net!;
     for (const pd of net.pds) if (pd instanceof ProtectionDomain && !pd.initDone) return;
     if (!this.driver.ringState(this.ring)) return;
@@ -243,6 +264,56 @@ export class InvariantChecker implements RunObserver {
     return null;
   }
 
+  /**
+   * The trusted components: the native driver, the virtualisers, the copiers and the guests' VMMs
+   * (a VMM must survive anything its guest writes). A component a scenario fault aims at (the
+   * driver, under driver-crash) is not expected to survive it and is left out.
+   */
+  private planTrusted(sim: Simulation): void {
+    const net = sim.net;
+    if (net === null) return;
+    const aimed = new Set(sim.scenario.faults.map((f) => f.target));
+    const every = 'every client';
+    if (net.driver instanceof EthDriver && !aimed.has('driver')) this.trusted.set(net.driver.name, every);
+    if (net.virtTx !== null) this.trusted.set(net.virtTx.name, `${every} (transmit path)`);
+    if (net.virtRx !== null) this.trusted.set(net.virtRx.name, `${every} (receive path)`);
+    sim.clients.forEach((c) => {
+      const cp = c.copier;
+      if (cp !== null) {
+        this.copierOf.set(c.name, cp.name);
+        this.trusted.set(cp.name, `client ${c.name}, then ${every} as the RX DMA pool drains into its queue`);
+      }
+      if (c.kind === 'vm') this.trusted.set(c.pd.name, `guest ${c.name}`);
+    });
+  }
+
+  /** New fault-log entries of trusted components: each one stopped it. */
+  private checkFaults(): void {
+    const log = this.sim!.board.kernel.faultLog;
+    for (; this.faultsSeen < log.length; this.faultsSeen++) {
+      const f = log[this.faultsSeen]!;
+      const victim = this.trusted.get(f.thread);
+      if (victim === undefined || f.kind === 'lost-notification') continue;
+      if (f.kind === 'vm-fault')
+        this.report('access-outside-mapping', f.thread, victim, `recorded: ${f.detail}`, f.timeNs);
+      this.report(
+        'trusted-component-stopped',
+        f.thread,
+        victim,
+        `${f.thread} stopped (${f.kind}): ${f.detail}`,
+        f.timeNs,
+      );
+    }
+  }
+
+  /** Who answers for the RX pool: a stopped trusted component on the RX path, else virt_rx. */
+  private rxCustodian(): string {
+    const net = this.sim!.net!;
+    for (const pd of [net.driver, net.virtRx, ...net.copiers])
+      if (pd !== null && pd.state === T_STOPPED && this.trusted.has(pd.name)) return pd.name;
+    return net.virtRx?.name ?? 'net_virt_rx';
+  }
+
   private checkRx(timeNs: number): void {
     const rx = this.rx!;
     const { placed, shared } = rx;
@@ -276,6 +347,8 @@ export class InvariantChecker implements RunObserver {
       if (now !== rx.state[i] && now !== OK)
         this.report(
           now === BAD_LOST ? 'rx-buffer-lost' : 'rx-buffer-duplicated',
+          this.rxCustodian(),
+          'every client (the shared RX DMA pool)',
           `RX DMA buffer ${i} ${why}`,
           timeNs,
         );
@@ -284,6 +357,7 @@ export class InvariantChecker implements RunObserver {
   }
 
   private checkTx(timeNs: number): void {
+    const vtx = this.sim!.net!.virtTx!;
     for (const p of this.tx) {
       p.seen.fill(0);
       this.countQueue(p.free, 0, p.count, p.seen);
@@ -295,13 +369,18 @@ export class InvariantChecker implements RunObserver {
     for (const p of this.tx) {
       // A stopped client may lose what it held: an untrusted client can only lose its own.
       const stopped = p.view.pd.state === T_STOPPED;
+      const k = this.tx.indexOf(p);
+      const lost = vtx.perClientLostToFullQueue[k] ?? 0;
+      const why = lost > 0 ? ` (${vtx.name} has lost ${lost} of its buffers to a full driver queue)` : '';
       for (let i = 0; i < p.count; i++) {
         const n = p.seen[i]!;
         const now = n === 0 ? (stopped ? OK : BAD_LOST) : n > 1 ? BAD_DUP : OK;
         if (now !== p.state[i] && now !== OK)
           this.report(
             now === BAD_LOST ? 'tx-buffer-lost' : 'tx-buffer-duplicated',
-            `TX buffer ${i} of client ${p.name} is in ${n} places`,
+            vtx.name,
+            `client ${p.name}`,
+            `TX buffer ${i} of client ${p.name} is in ${n} places${why}`,
             timeNs,
           );
         p.state[i] = now;
@@ -395,8 +474,15 @@ export class InvariantChecker implements RunObserver {
     len: number,
   ): void {
     this.framesChecked++;
+    const by = this.copierOf.get(name) ?? this.sim?.net?.virtRx?.name ?? 'net_virt_rx';
     if (len < 6) {
-      this.report('frame-to-wrong-client', `client ${name} received a ${len}-byte frame`, timeNs);
+      this.report(
+        'frame-to-wrong-client',
+        by,
+        `client ${name}`,
+        `client ${name} received a ${len}-byte frame`,
+        timeNs,
+      );
       return;
     }
     const dst =
@@ -409,14 +495,23 @@ export class InvariantChecker implements RunObserver {
     if (dst === mac || dst === MAC_BROADCAST) return;
     this.report(
       'frame-to-wrong-client',
+      by,
+      `client ${name}`,
       `client ${name} (${macText(mac)}) received a frame for ${macText(dst)}`,
       timeNs,
     );
   }
 
-  private report(kind: ViolationKind, detail: string, timeNs: number): void {
+  private report(
+    kind: ViolationKind,
+    component: string,
+    victim: string,
+    detail: string,
+    timeNs: number,
+  ): void {
     this.violationCount++;
-    if (this.violations.length < MAX_KEPT_VIOLATIONS) this.violations.push({ kind, detail, time_ns: timeNs });
+    if (this.violations.length < MAX_KEPT_VIOLATIONS)
+      this.violations.push({ kind, component, victim, detail, time_ns: timeNs });
   }
 }
 

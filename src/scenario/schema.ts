@@ -159,6 +159,11 @@ const guestSchema = z.strictObject({
   ram: size().prefault('16MiB'),
   queue_size: _powerOfTwo(2, 32768).default(256),
   event_idx: z.boolean().default(true),
+  /**
+   * Time from the vCPU's start, and from every guest-restart, to the guest's device probe (the
+   * kernel's boot). Unset: 0, the device is probed at once.
+   */
+  boot_time: time().optional(),
 });
 
 const GUEST_DEFAULTS: z.output<typeof guestSchema> = guestSchema.parse({});
@@ -209,6 +214,7 @@ const faultSchema = z.strictObject({
   /** A client name, 'driver', or for lost-notification a description of the channel. */
   target: z.string(),
   duration: time().optional(),
+  /** lost-notification: notifications lost (default 1); double-enqueue: extra copies (default 1). */
   count: z.int().min(1).optional(),
 });
 
@@ -220,6 +226,25 @@ const captureSchema = z.strictObject({
 const invariantsSchema = z.strictObject({
   check: z.boolean().default(false),
 });
+
+/**
+ * The isolation protections the trusted components apply to untrusted input, each on unless set
+ * to false: for studying what each one prevents (docs/isolation.md). Unknown names are rejected.
+ */
+export const PROTECTIONS = [
+  'virt_tx_queue_guard',
+  'virt_tx_validation',
+  'copier_validation',
+  'vmm_chain_validation',
+] as const;
+export type ProtectionName = (typeof PROTECTIONS)[number];
+
+const protectionsSchema = z.strictObject(
+  Object.fromEntries(PROTECTIONS.map((p) => [p, z.boolean().default(true)])) as Record<
+    ProtectionName,
+    z.ZodDefault<z.ZodBoolean>
+  >,
+);
 
 const _rootShape = {
   name: z.string().min(1),
@@ -236,6 +261,7 @@ const _rootShape = {
   faults: z.array(faultSchema).default([]),
   capture: captureSchema.prefault({}),
   invariants: invariantsSchema.prefault({}),
+  protections: protectionsSchema.prefault({}),
 };
 
 export interface ScenarioSchemaOptions {

@@ -28,6 +28,8 @@ export interface SourceSpec {
 }
 
 const LWIP_TICK_NS = 100e6;
+/** The offset a bad-offset client writes: 2048-aligned, far outside any region it has. */
+const BAD_OFFSET = 0x7fff_f800;
 const TIMER_TICK = 0;
 const TIMER_SOURCE = 1;
 
@@ -106,7 +108,11 @@ export class NetClient extends ProtectionDomain {
 
   /** Set by a fault injector; carried out at the start of the client's next entry. */
   misbehaviour: ClientMisbehaviour | null = null;
+  /** For double-enqueue: how many extra times the buffer is handed over (the fault's count). */
+  misbehaviourCount = 1;
   misbehaviours = 0;
+  /** bad-offset: the next received buffer goes back to the copier as an offset outside our region. */
+  private badRxReturn = false;
 
   /**
    * What a malicious client can do with memory it shares with virt_tx: everything here is a
@@ -118,19 +124,21 @@ export class NetClient extends ProtectionDomain {
     this.misbehaviours++;
     switch (kind) {
       case 'double-enqueue': {
-        // The same filled buffer handed over twice.
+        // The same filled buffer handed over twice (or 1 + count times, as far as the queue holds).
         if (!tx.dequeueFree(d)) return;
         tx.enqueueActive(d.ioOrOffset, 60, 0);
-        tx.enqueueActive(d.ioOrOffset, 60, 0);
+        for (let k = 0; k < this.misbehaviourCount; k++) if (!tx.enqueueActive(d.ioOrOffset, 60, 0)) break;
         this.notify(this.cfg.tx.ch);
         return;
       }
       case 'bad-offset': {
-        // Descriptors naming memory outside the client's region, misaligned, or too long.
-        tx.enqueueActive(0x7fff_f800, 60, 0);
+        // Descriptors naming memory outside the client's region, misaligned, or too long; and
+        // the next received buffer is returned to the copier as an offset outside the RX region.
+        tx.enqueueActive(BAD_OFFSET, 60, 0);
         tx.enqueueActive(123, 60, 0);
         tx.enqueueActive(0, 60000, 0);
         this.notify(this.cfg.tx.ch);
+        this.badRxReturn = true;
         return;
       }
       case 'corrupt-queue': {
@@ -201,7 +209,11 @@ export class NetClient extends ProtectionDomain {
         if (this.onFrame !== null) this.onFrame(0, this.now(), this.frame, 0, d.len);
         const r = this.stack.input(this.frame, 0, d.len);
         // pbuf_free: the buffer goes back as soon as lwIP is done with it.
-        rx.enqueueFree(d.ioOrOffset, 0, 0);
+        if (this.badRxReturn) {
+          // Misbehaving: it keeps the buffer and hands back an offset that is not its own.
+          this.badRxReturn = false;
+          rx.enqueueFree(BAD_OFFSET, 0, 0);
+        } else rx.enqueueFree(d.ioOrOffset, 0, 0);
         this.notifyRx = true;
         if (r === IN_REPLY) this.transmit(this.frame, this.stack.replyLen);
       }

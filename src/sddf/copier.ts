@@ -24,6 +24,12 @@ export class Copier extends ProtectionDomain {
    * client with no free buffer: the DMA buffer goes straight back, so only this client loses.
    */
   rxLimit: RateLimiter | null = null;
+  /**
+   * Protection (scenario `protections.copier_validation`), on by default: check each client
+   * buffer's offset before copying into it, as copy.c does. Off, the copier copies to wherever the
+   * offset points: outside its mappings that faults the copier, with a DMA buffer in its hands.
+   */
+  validation = true;
   // Counters
   copied = 0;
   copiedBytes = 0;
@@ -71,7 +77,10 @@ export class Copier extends ProtectionDomain {
             continue;
           }
           cli.dequeueFree(cd);
-          if (cd.ioOrOffset % NET_BUFFER_SIZE !== 0 || cd.ioOrOffset + NET_BUFFER_SIZE > clientSize) {
+          if (
+            this.validation &&
+            (cd.ioOrOffset % NET_BUFFER_SIZE !== 0 || cd.ioOrOffset + NET_BUFFER_SIZE > clientSize)
+          ) {
             // copy.c logs and drops that client buffer from circulation; so do we.
             this.badClientBuffers++;
             continue;

@@ -54,6 +54,18 @@ export class VirtTx extends ProtectionDomain implements TxPort {
   unknownReturns = 0;
   /** Completed buffers that did not fit their owner's free queue (it enqueued them twice). */
   duplicateReturns = 0;
+  /**
+   * Protections (scenario `protections:`), on by default. Off, virt_tx does what virt_tx.c does
+   * in a release build (its asserts compiled out), so the damage can be studied:
+   * - queueGuard off: buffers are taken from clients even when the driver queue is full; the
+   *   failed enqueue loses the buffer, whoever's it was (virt_tx.c asserts !err, a no-op there);
+   * - validation off: no len/oid/offset check; the cache clean and the IO address use whatever
+   *   offset the client wrote (an address outside virt_tx's mappings faults it).
+   */
+  queueGuard = true;
+  validation = true;
+  /** Per client: its buffers lost to a full driver queue (only with queueGuard off). */
+  readonly perClientLostToFullQueue: number[] = [];
 
   constructor(name: string, cfg: VirtTxConfig) {
     super(name);
@@ -70,6 +82,7 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     if (this.clientNotify.length !== n) this.clientNotify = new Uint8Array(n);
     while (this.limiters.length < n) this.limiters.push(null);
     for (const a of [
+      this.perClientLostToFullQueue,
       this.perClientForwarded,
       this.perClientBytes,
       this.perClientThrottled,
@@ -128,7 +141,7 @@ export class VirtTx extends ProtectionDomain implements TxPort {
    */
   driverRoom(): number {
     const room = this.outstandingLimit - this.outstanding;
-    return this.drv.fullActive() ? 0 : room;
+    return this.queueGuard && this.drv.fullActive() ? 0 : room;
   }
 
   sleepOrRecheck(i: number): boolean {
@@ -181,6 +194,7 @@ export class VirtTx extends ProtectionDomain implements TxPort {
   }
 
   private rejectReason(i: number, d: NetBuffDesc): number {
+    if (!this.validation) return -1;
     if (d.len === 0 || d.len > NET_BUFFER_SIZE) return TX_REJECT_LEN;
     if (d.oid !== 0) return TX_REJECT_OID;
     const cl = this.cfg.clients[i]!;
@@ -211,7 +225,11 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     }
     const lines = this.as.cacheClean(cl.data.vaddr + d.ioOrOffset, d.len);
     this.charge(lines * this.c.cache_line_op);
-    this.drv.enqueueActive(d.ioOrOffset + cl.data.ioAddr, d.len, 0);
+    if (!this.drv.enqueueActive(d.ioOrOffset + cl.data.ioAddr, d.len, 0)) {
+      // Only reachable with queueGuard off: net_enqueue_active fails, the buffer is gone.
+      this.perClientLostToFullQueue[i]!++;
+      return true;
+    }
     this.outstanding++;
     this.enqueued = true;
     this.forwarded++;

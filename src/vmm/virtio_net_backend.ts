@@ -18,6 +18,7 @@ import { VIRTIO_NET_HDR_SIZE, writePlainNetHdr } from '../virtio/net_hdr.js';
 import { VirtqueueDevice } from '../virtio/virtqueue_device.js';
 import { VQ_BAD_AVAIL_IDX, VQ_BAD_HEAD, VQ_OK } from '../virtio/virtqueue_violation.js';
 import { copyFromChain, copyToChain, type GuestRamWindow } from './chain_copy.js';
+import { uncheckedChainConsequence } from './unchecked_chain.js';
 import type { VmmCosts } from './costs.js';
 import { VirtioNetCounters } from './virtio_net_counters.js';
 
@@ -99,6 +100,12 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
   /** Per queue: 1 after an avail index jump, until the next reset or re-enable. */
   private readonly broken = new Uint8Array(2);
   private violationsSinceReset = 0;
+  /**
+   * Protection (scenario `protections.vmm_chain_validation`), on by default: a chain walkChain
+   * refuses is counted and dropped. Off, the device meets it as libvmm's unchecked walk would
+   * (vmm/unchecked_chain.ts): the VMM faults on the address or stalls in the loop.
+   */
+  chainValidation = true;
 
   constructor(host: NetBackendHost, mem: GuestMemory, opts: VirtioNetBackendOptions) {
     this.host = host;
@@ -224,6 +231,7 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
       const w = vq.walkChain(head, chain, CHAIN_READABLE);
       if (w !== VQ_OK) {
         cnt.txMalformedChain++;
+        if (!this.chainValidation) this.unchecked(vq, w);
         if (w !== VQ_BAD_HEAD) vq.pushUsed(head, 0);
         if (this.violation()) break;
         continue;
@@ -362,6 +370,7 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
     const w = vq.walkChain(head, chain, CHAIN_WRITABLE);
     if (w !== VQ_OK) {
       cnt.rxMalformedChain++;
+      if (!this.chainValidation) this.unchecked(vq, w);
       if (w !== VQ_BAD_HEAD) vq.pushUsed(head, 0);
       this.violation();
       return true;
@@ -401,6 +410,13 @@ export class VirtioNetBackend implements VirtioDeviceBackend {
     this.counters.needsReset++;
     if (mmio.setDeviceNeedsReset()) this.host.injectIrq();
     return true;
+  }
+
+  /** Without chain validation: what the unchecked walk does with the refused chain (may throw). */
+  private unchecked(vq: VirtqueueDevice, code: number): void {
+    const port = this.port;
+    if (port === null) return;
+    uncheckedChainConsequence(port.as.owner, vq, this.chain, code, port.as, port.ram);
   }
 
   /** After an avail index jump nothing in that ring can be trusted: stop using it until reset. */

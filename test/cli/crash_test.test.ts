@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { drawFaults, verdict } from '../../src/cli/crash_test_command.js';
@@ -55,6 +55,9 @@ describe('sddfsim crash-test', () => {
     ).toMatch(/rx-buffer-lost/);
     const stopped = [{ time_ns: 1, thread: 'net_virt_tx', kind: 'vm-fault', detail: 'x' }];
     expect(verdict(doc([], stopped), new Set(['n0']))).toMatch(/net_virt_tx stopped/);
+    // A faulted client's copier is trusted: its stopping is not excused with the client.
+    const copier = [{ time_ns: 1, thread: 'n0_net_copier', kind: 'vm-fault', detail: 'x' }];
+    expect(verdict(doc([], copier), new Set(['n0']))).toMatch(/n0_net_copier stopped/);
     expect(
       verdict(doc([], [{ time_ns: 1, thread: 'g0_vcpu', kind: 'crash', detail: 'x' }]), new Set(['g0'])),
     ).toBeNull();
@@ -83,5 +86,50 @@ describe('sddfsim crash-test', () => {
     expect(
       Object.values(summary.faults_injected as Record<string, number>).reduce((a, b) => a + b, 0),
     ).toBeGreaterThanOrEqual(6);
+  });
+});
+
+describe('sddfsim crash-test with a protection removed', () => {
+  it('finds violations, writes reproducers, and `sddfsim run <reproducer>` replays each one exactly', async () => {
+    const file = join(dir, 'unprotected.yaml');
+    writeFileSync(
+      file,
+      `${SCENARIO}protections: { virt_tx_validation: false, vmm_chain_validation: false }\n`,
+    );
+    const out = join(dir, 'repro-unprotected');
+    const r = await cli([
+      'crash-test',
+      file,
+      '--runs',
+      '6',
+      '--seed',
+      '2',
+      '--parallel',
+      '1',
+      '--json',
+      '--out',
+      out,
+    ]);
+    expect(r.code).toBe(1);
+    const summary = JSON.parse(r.stdout) as {
+      survived: number;
+      violations: { run: number; why: string; file: string; trace_hash: string; violation_count: number }[];
+    };
+    expect(summary.violations.length).toBeGreaterThan(0);
+    expect(summary.survived + summary.violations.length).toBe(6);
+    for (const f of summary.violations) {
+      const text = readFileSync(f.file, 'utf8');
+      expect(text).toContain(`# expect: trace_hash ${f.trace_hash}, ${f.violation_count} violation(s)`);
+      const replay = await cli(['run', f.file, '--json']);
+      // The replay breaks the same invariants, so it fails the same way.
+      expect(replay.code).toBe(1);
+      const d = JSON.parse(replay.stdout) as ResultDocument;
+      expect(d.trace_hash).toBe(f.trace_hash);
+      expect(d.invariants.violation_count).toBe(f.violation_count);
+      const first = JSON.parse(f.why.slice(f.why.indexOf('first: ') + 'first: '.length));
+      expect(d.invariants.violations).toContainEqual(first);
+      expect(first.component).toMatch(/^(net_virt_tx|g0)$/);
+      expect(first.victim).toBeTruthy();
+    }
   });
 });
