@@ -218,7 +218,7 @@ export class EthDriver extends ProtectionDomain {
       txActive: queueBytesOf(this, cfg.virtTx.activeVaddr, cfg.virtTx.capacity),
       txFree: queueBytesOf(this, cfg.virtTx.freeVaddr, cfg.virtTx.capacity),
     };
-    const held = driverCustody(queues, this.rx.capacity);
+    const held = driverCustody(queues, this.rx.capacity, cfg.txFreePrefilled ?? 0);
     this.reclaimViolations += held.violations;
     const ring = this.rx;
     for (const io of held.rx) {

@@ -84,11 +84,12 @@ export interface DriverCustody {
  * rx active; TX = taken from tx active and not yet returned on tx free. Oldest first, so a
  * restarted driver posting them in this order keeps its FIFO (and a second crash finds them the
  * same way). RX is bounded by the hardware ring: a healthy driver never holds more.
+ * `txFreePrefilled`: entries a peer put on the TX free queue itself (DriverConfig.txFreePrefilled).
  */
-export function driverCustody(q: DriverQueues, rxRingCapacity: number): DriverCustody {
+export function driverCustody(q: DriverQueues, rxRingCapacity: number, txFreePrefilled = 0): DriverCustody {
   const out: DriverCustody = { rx: [], tx: [], violations: 0 };
   const rx = heldBuffers(q.rxFree, queueHead(q.rxFree), queueTail(q.rxActive));
-  const tx = heldBuffers(q.txActive, queueHead(q.txActive), queueTail(q.txFree));
+  const tx = heldBuffers(q.txActive, queueHead(q.txActive), (queueTail(q.txFree) - txFreePrefilled) & 0xffff);
   out.rx = distinctOldestFirst(rx, out);
   out.tx = distinctOldestFirst(tx, out);
   if (out.rx.length > rxRingCapacity) {
