@@ -175,6 +175,28 @@ describe('native driver crash and restart', () => {
     expectEveryBufferBack(sim);
   });
 
+  it('crashes an idle driver too (the monitor wakes it), and driver-restart revives one left down', () => {
+    const idle = `clients:\n  - { name: n0, kind: native, app: echo }\n`;
+    const { doc, driver } = run(
+      scenario(
+        idle,
+        [
+          '  - { at: 20ms, kind: driver-crash, target: driver, duration: 10s }',
+          '  - { at: 40ms, kind: driver-restart, target: driver }',
+        ].join('\n'),
+      ),
+    );
+    expect(doc.invariants.violation_count).toBe(0);
+    expect(driver.recoveries).toHaveLength(1);
+    const r = driver.recoveries[0]!;
+    // Nothing wakes an idle driver: the bug strikes when the monitor's wait (100 us) is over.
+    expect(r.crash_ms).toBeGreaterThanOrEqual(20.1);
+    expect(r.crash_ms).toBeLessThan(20.2);
+    expect(r.restart_ms).toBeGreaterThanOrEqual(40);
+    expect(r.restart_ms).toBeLessThan(40.1);
+    expect(r.resume_ms).toBe(-1);
+  });
+
   it('gives the same trace hash and result for the same seed', () => {
     const faults = '  - { at: 30ms, kind: driver-crash, target: driver, duration: 3ms }';
     const a = run(scenario(TWO_NATIVE, faults)).doc;
