@@ -206,6 +206,13 @@ describe('native driver crash and restart', () => {
     expect(run(scenario(TWO_NATIVE, faults, 4)).doc.trace_hash).not.toBe(a.trace_hash);
   });
 
+  it('refuses driver faults on the Linux baseline, which has no sDDF driver PD', () => {
+    const linux = `system: linux\nclients:\n  - { name: c0, kind: native, app: echo }\n`;
+    expect(() =>
+      buildSimulation(scenario(linux, '  - { at: 30ms, kind: driver-crash, target: driver }')),
+    ).toThrow(/system 'linux' has no sDDF driver PD/);
+  });
+
   it('composes no monitor when no fault targets the native driver', () => {
     const sim = buildSimulation(scenario(TWO_NATIVE, '  - { at: 30ms, kind: double-enqueue, target: c1 }'));
     expect(sim.driverMonitor).toBeUndefined();
