@@ -176,7 +176,7 @@ export class EthDriver extends ProtectionDomain {
     if (restart) this.reclaim(lostInRing);
     this.rxProvide();
     this.txProvide();
-    if (restart && this.recovery !== null) this.watchResume(this.recovery);
+    if (this.recovery !== null) this.watchResume(this.recovery);
   }
 
   // ------------------------------------------------------------------ crash and restart
