@@ -532,6 +532,17 @@ export class Kernel implements EventSink {
     }
   }
 
+  /**
+   * Stops a thread that did not fault: a parent suspending its child (microkit_pd_stop) for an
+   * orderly restart. Nothing is logged and no fault goes to the parent; restartThread resumes it.
+   */
+  suspendThread(t: Thread): void {
+    if (t.state === T_STOPPED) return;
+    if (t.state === T_READY) this.cores[t.core]!.ready.remove(t.id, t.priority);
+    t.state = T_STOPPED;
+    t.onStopped();
+  }
+
   /** Restarts a stopped thread (microkit_pd_restart / microkit_vcpu_restart). */
   restartThread(t: Thread): void {
     if (t.state !== T_STOPPED) return;

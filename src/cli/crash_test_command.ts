@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { Prng } from '../board/prng.js';
 import type { ResultDocument } from '../report/result.js';
 import { loadScenarioText } from '../scenario/load.js';
-import type { Scenario } from '../scenario/schema.js';
+import { DRIVER, type Scenario } from '../scenario/schema.js';
 import { EXIT_FAILED, EXIT_OK, usageError } from './exit_codes.js';
 import type { CliIo } from './io.js';
 import { ensureDirectory, OutputPlan, writeFile } from './output_files.js';
@@ -37,26 +37,61 @@ const CLIENT_FAULTS = [
   'notification-storm',
 ] as const;
 
+/** Faults against a native driver: its monitor restarts it (src/sddf/driver_monitor.ts). */
+const DRIVER_FAULTS = ['driver-crash', 'driver-restart'] as const;
+/** Longest drawn outage of a driver fault (its `duration`: reboot delay or time kept down). */
+const MAX_DRIVER_DOWN_NS = 10e6;
+/** The name of the native driver PD, which a driver fault stops. */
+const NATIVE_DRIVER_THREAD = 'ethernet_driver';
+
 interface Drawn {
   at: number;
   kind: string;
   target: string;
+  /** For driver faults: how long the driver stays down (ns, whole microseconds). */
+  duration?: number;
 }
 
-/** Draws run `k`'s fault schedule: one to three faults against clients, inside the window. */
+/** Whether the campaign may draw faults against the driver: a native sDDF driver. */
+function nativeDriver(s: Scenario): boolean {
+  return s.driver.kind === 'native' && s.system !== 'linux';
+}
+
+/**
+ * Draws run `k`'s fault schedule: one to three faults, inside the window, each against a client
+ * or (with a native sDDF driver) the driver, all equally likely.
+ */
 export function drawFaults(s: Scenario, seed: number, k: number): Drawn[] {
   const prng = new Prng(seed).fork(k);
   const n = 1 + prng.nextInt(3);
+  const targets = s.clients.length + (nativeDriver(s) ? 1 : 0);
   const out: Drawn[] = [];
   for (let i = 0; i < n; i++) {
-    const c = s.clients[prng.nextInt(s.clients.length)]!;
-    const kinds: readonly string[] = c.kind === 'vm' ? GUEST_FAULTS : CLIENT_FAULTS;
+    const t = prng.nextInt(targets);
+    const c = s.clients[t];
+    const kinds: readonly string[] =
+      c === undefined ? DRIVER_FAULTS : c.kind === 'vm' ? GUEST_FAULTS : CLIENT_FAULTS;
     const kind = kinds[prng.nextInt(kinds.length)]!;
     // Whole microseconds, inside the measured window.
     const at = Math.round((s.warmup + prng.nextFloat() * s.duration) / 1000) * 1000;
-    out.push({ at, kind, target: c.name });
+    if (c !== undefined) {
+      out.push({ at, kind, target: c.name });
+      continue;
+    }
+    const duration = Math.round((prng.nextFloat() * MAX_DRIVER_DOWN_NS) / 1000) * 1000;
+    out.push({ at, kind, target: DRIVER, duration });
   }
   return out.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * Whether a stopped thread is one the schedule faulted: a client itself (a native client, a
+ * guest's VMM), a guest's vCPU, or the native driver. A client's copier (`${n}_net_copier`) is
+ * trusted: its stopping is a failure even when its client was faulted.
+ */
+function faultedThread(thread: string, faulted: ReadonlySet<string>): boolean {
+  if (faulted.has(DRIVER) && thread === NATIVE_DRIVER_THREAD) return true;
+  return [...faulted].some((n) => thread === n || thread === `${n}_vcpu`);
 }
 
 /** Why a finished run counts as a violation, or null when it survived. */
@@ -71,12 +106,7 @@ export function verdict(doc: ResultDocument, faulted: ReadonlySet<string>): stri
   if (total > doc.invariants.violations.length) {
     return `${total} invariant violations, more than were kept: cannot tell whose buffers they were`;
   }
-  // The faulted client's own threads (a native client, a guest's VMM and vCPU) may stop; its copier
-  // (`${n}_net_copier`) is trusted and may not.
-  const hurt = doc.faults.find(
-    (f) =>
-      f.kind !== 'lost-notification' && ![...faulted].some((n) => f.thread === n || f.thread === `${n}_vcpu`),
-  );
+  const hurt = doc.faults.find((f) => f.kind !== 'lost-notification' && !faultedThread(f.thread, faulted));
   if (hurt !== undefined)
     return `${hurt.thread} stopped (${hurt.kind}: ${hurt.detail}) though it was not faulted`;
   return null;
@@ -113,7 +143,12 @@ export async function crashTestCommand(
       ...input,
       ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
       name: `${s.name}-crash-${k}`,
-      faults: faults.map((f) => ({ at: `${f.at / 1000}us`, kind: f.kind, target: f.target })),
+      faults: faults.map((f) => ({
+        at: `${f.at / 1000}us`,
+        kind: f.kind,
+        target: f.target,
+        ...(f.duration !== undefined ? { duration: `${f.duration / 1000}us` } : {}),
+      })),
       invariants: { check: true },
     };
     jobs.push({ index: k, inputJson: JSON.stringify(doc) });

@@ -84,6 +84,14 @@ export function runSummary(doc: ResultDocument, style: Styler): string {
     out.push(style('red', `faults: ${doc.faults.length}`));
     for (const f of doc.faults) out.push(`  ${f.time_ns / MS} ms ${f.thread}: ${f.kind} ${f.detail}`);
   }
+  for (const r of doc.driver?.recoveries ?? []) {
+    const at = (ms: number) => (ms < 0 ? 'never' : `${ms} ms`);
+    out.push(
+      `driver ${r.kind} at ${r.crash_ms} ms: restarted ${at(r.restart_ms)}, first RX ${at(r.first_rx_ms)}, ` +
+        `first TX ${at(r.first_tx_ms)}; took back ${r.reclaimed_rx} RX and ${r.reclaimed_tx} TX buffers, ` +
+        `${r.lost_in_ring} frames lost in the ring${r.nic_drops >= 0 ? `, ${r.nic_drops} dropped by the NIC` : ''}`,
+    );
+  }
   const inv = doc.invariants;
   if (inv.violations.length > 0) {
     out.push(style('red', `invariant violations: ${inv.violation_count ?? inv.violations.length}`));

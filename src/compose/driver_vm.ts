@@ -224,11 +224,12 @@ export class DriverVm {
     this.board.kernel.vcpuSetTimer(v, this.board.kernel.logicalNowNs());
   }
 
-  /** The guest reboots itself (PSCI SYSTEM_RESET) now. */
-  driverRestart(): void {
+  /** The guest reboots itself (PSCI SYSTEM_RESET) now; its VMM restarts it `rebootNs` later if given. */
+  driverRestart(rebootNs?: number): void {
     const g = this.guest;
     const v = this.vcpu;
     if (g === null || v === null) return;
+    if (rebootNs !== undefined && this.vmm !== null) this.vmm.nextRebootNs = rebootNs;
     g.reboot();
     this.board.kernel.vcpuSetTimer(v, this.board.kernel.logicalNowNs());
   }

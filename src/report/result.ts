@@ -5,7 +5,8 @@
  */
 // 2: fairness carries Jain's index over fair shares (water-filling) with windows, shares and
 //    starvation; clients may carry rate_limit counters.
-export const RESULT_SCHEMA_VERSION = 2;
+// 3: optional `driver` section: the native driver's crashes and restarts (its monitor's records).
+export const RESULT_SCHEMA_VERSION = 3;
 
 export interface RttUs {
   min: number;
@@ -139,6 +140,40 @@ export interface ResultDocument {
   trace_hash: string;
   /** Present when the driver is a VM: its CPU by part, VM exits, recoveries. */
   driver_vm?: object;
+  /** Present when a native driver was crashed or restarted (driver-crash, driver-restart). */
+  driver?: NativeDriverResult;
+}
+
+/**
+ * One stop and restart of the native driver: the fields of driver_vm.recoveries (ms of simulated
+ * time, -1 for what did not happen before the run ended) plus the first RX and TX frame after it.
+ */
+export interface NativeDriverRecoveryResult {
+  /** 'crash' (the driver PD faulted) or 'restart' (its monitor restarted it in order). */
+  kind: 'crash' | 'restart';
+  detail: string;
+  crash_ms: number;
+  restart_ms: number;
+  /** First frame handed to virt_rx after the restart (as driver_vm's resume_ms). */
+  resume_ms: number;
+  first_rx_ms: number;
+  /** First frame handed to the NIC for transmission after the restart. */
+  first_tx_ms: number;
+  /** Crash to resume_ms. */
+  outage_ms: number;
+  /** Restart to resume_ms: re-initialising the NIC and the rings, and the next frame arriving. */
+  recovery_ms: number;
+  reclaimed_rx: number;
+  reclaimed_tx: number;
+  lost_in_ring: number;
+  /** Frames the NIC dropped between the crash and resume_ms. */
+  nic_drops: number;
+}
+
+export interface NativeDriverResult {
+  kind: 'native';
+  recoveries: NativeDriverRecoveryResult[];
+  reclaim_violations: number;
 }
 
 export function rttToUs(r: {

@@ -17,7 +17,9 @@ import {
   type NetVariant,
   nativeClientFactory,
 } from '../sddf/system.js';
-import type { Scenario } from './schema.js';
+import { DRIVER, type Scenario } from './schema.js';
+import { EthDriver } from '../sddf/eth_driver.js';
+import { type DriverMonitor, MONITOR_PRIORITY, superviseDriver } from '../sddf/driver_monitor.js';
 import { ECHO_SERVER_SCHED } from '../sddf/sizes.js';
 import { RateLimiter } from '../sddf/token_bucket.js';
 import { DRR_BASE_QUANTUM } from '../sddf/tx_policy_drr.js';
@@ -86,6 +88,8 @@ export interface Simulation {
   loadStreams: number[][];
   /** The driver VM, when `driver.kind` is vm. */
   driverVm?: DriverVm;
+  /** The native driver's monitor, composed only when the scenario crashes or restarts that driver. */
+  driverMonitor?: DriverMonitor;
 }
 
 export function clientMac(s: Scenario, i: number): number {
@@ -234,6 +238,7 @@ export function buildSimulation(s: Scenario): Simulation {
     },
   );
   dvm?.attach(net);
+  const monitor = superviseNativeDriver(s, board, net);
   applyTxPolicy(s, net);
   applyRateLimits(s, net);
   applyProtections(s, net, vms);
@@ -334,7 +339,7 @@ export function buildSimulation(s: Scenario): Simulation {
         });
       }
     });
-    const injector = new FaultInjector(board, s.faults, guests, dvm, natives);
+    const injector = new FaultInjector(board, s.faults, guests, dvm ?? monitor, natives);
     const byName = new Map(board.kernel.threads.map((t) => [t.name, t]));
     for (const f of s.faults) {
       if (f.kind !== 'lost-notification') continue;
@@ -366,10 +371,32 @@ export function buildSimulation(s: Scenario): Simulation {
     const vm = vms[net.clients.indexOf(pd)];
     if (vm?.vcpu) pds.push(vm.vcpu);
     if (dvm?.vcpu && pd === net.driver) pds.push(dvm.vcpu);
+    if (monitor !== null && pd === net.driver) pds.push(monitor);
   }
   const sim = attachHosts(s, board, net, { views, pds, linux: null }, windowStart, windowEnd);
   if (dvm !== null) sim.driverVm = dvm;
+  if (monitor !== null) sim.driverMonitor = monitor;
   return sim;
+}
+
+/**
+ * A native driver that a fault crashes or restarts gets a supervising monitor PD (its Microkit
+ * parent) on its core. Without such a fault nothing is added, so those runs are unchanged.
+ */
+function superviseNativeDriver(s: Scenario, board: Board, net: NetSystem): DriverMonitor | null {
+  const driver = net.driver;
+  if (!(driver instanceof EthDriver)) return null;
+  if (
+    !s.faults.some((f) => f.target === DRIVER && (f.kind === 'driver-crash' || f.kind === 'driver-restart'))
+  )
+    return null;
+  const nic = board.nic.counters;
+  return superviseDriver(
+    board.kernel,
+    driver,
+    { core: driver.core, priority: MONITOR_PRIORITY },
+    () => nic.rxDropNoDescriptor + nic.rxDropDisabled,
+  );
 }
 
 /** virt.tx_policy, virt.quantum, virt.tx_outstanding, clients' weight and priority. */

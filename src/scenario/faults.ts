@@ -32,8 +32,10 @@ export interface ClientControl {
   /** `count`: the fault's count (for double-enqueue, the extra copies; default 1). */
   misbehave(kind: string, count?: number): void;
 }
-/** Faults aimed at the driver, injectable when it is a driver VM. */
-const DRIVER_VM_FAULTS: readonly string[] = ['driver-crash', 'driver-restart', 'dma-escape'];
+/** Faults aimed at the driver, whichever kind it is (a native driver's monitor or a driver VM's VMM restarts it). */
+const DRIVER_FAULTS: readonly string[] = ['driver-crash', 'driver-restart'];
+/** Faults aimed at the driver, injectable only when it is a driver VM. */
+const DRIVER_VM_FAULTS: readonly string[] = ['dma-escape'];
 
 export interface GuestControl {
   guestCrash(): void;
@@ -43,10 +45,15 @@ export interface GuestControl {
   guestMalformed(): void;
 }
 
-/** A driver VM: crash (its VMM restarts it, after `rebootNs` if given), reboot, compromise. */
+/**
+ * The driver: crash (its supervisor restarts it, after `rebootNs` if given), orderly restart (a
+ * native driver's monitor keeps it down `downNs` if given; a driver VM reboots), compromise (driver
+ * VM only). A driver VM's VMM supervises it (src/compose/driver_vm.ts); a native driver's monitor
+ * PD does (src/sddf/driver_monitor.ts).
+ */
 export interface DriverControl {
   driverCrash(rebootNs?: number): void;
-  driverRestart(): void;
+  driverRestart(downNs?: number): void;
   dmaEscape(): void;
 }
 
@@ -95,7 +102,7 @@ export class FaultInjector implements EventSink {
     const d = this.driver;
     if (f.target === DRIVER && d !== null) {
       if (f.kind === 'driver-crash') d.driverCrash(f.duration);
-      else if (f.kind === 'driver-restart') d.driverRestart();
+      else if (f.kind === 'driver-restart') d.driverRestart(f.duration);
       else if (f.kind === 'dma-escape') d.dmaEscape();
       else return;
       this.injected++;
@@ -123,6 +130,12 @@ export function unsupportedFault(s: Scenario): string | null {
   for (const f of s.faults) {
     if (!(INJECTABLE_FAULTS as readonly string[]).includes(f.kind)) {
       return `fault kind '${f.kind}' is not injected by this version (supported: ${INJECTABLE_FAULTS.join(', ')})`;
+    }
+    if (DRIVER_FAULTS.includes(f.kind)) {
+      if (f.target !== DRIVER) return `fault '${f.kind}' targets the driver: it needs target '${DRIVER}'`;
+      if (s.system === 'linux')
+        return `fault '${f.kind}': system 'linux' has no sDDF driver PD to crash or restart`;
+      continue;
     }
     if (DRIVER_VM_FAULTS.includes(f.kind)) {
       if (f.target !== DRIVER || s.driver.kind !== 'vm')

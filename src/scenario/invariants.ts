@@ -14,6 +14,7 @@ import { tapClient, tapKernel } from './frame_hooks.js';
 import { MAC_BROADCAST } from '../net/mac.js';
 import type { ResultDocument } from '../report/result.js';
 import { EthDriver, type RingState } from '../sddf/eth_driver.js';
+import { heldBuffers, type QueueBytes, queueHead, queueTail } from '../sddf/queue_custody.js';
 import { NET_BUFFER_SIZE, NET_BUFF_DESC_BYTES, NET_QUEUE_HEADER_BYTES } from '../sddf/net_queue.js';
 import type { ClientView, Simulation } from './build.js';
 import type { RunObserver } from './run.js';
@@ -179,10 +180,13 @@ export class InvariantChecker implements RunObserver {
     if (this.skipped !== null || this.rx === null || this.driver === null) return;
     const net = sim.net!;
     for (const pd of net.pds) if (pd instanceof ProtectionDomain && !pd.initDone) return;
-    if (!this.driver.ringState(this.ring)) return;
+    // A stopped driver (crashed, or stopped by its monitor) may have died with buffers in its
+    // hands, off its queues and not in its rings: its custody is then read from the queues.
+    const down = this.driver.state === T_STOPPED;
+    if (!down && !this.driver.ringState(this.ring)) return;
     this.checks++;
-    this.checkRx(timeNs);
-    this.checkTx(timeNs);
+    this.checkRx(timeNs, down);
+    this.checkTx(timeNs, down);
   }
 
   /** Works out where the pools live; returns why conservation cannot be checked, or null. */
@@ -314,7 +318,7 @@ export class InvariantChecker implements RunObserver {
     return net.virtRx?.name ?? 'net_virt_rx';
   }
 
-  private checkRx(timeNs: number): void {
+  private checkRx(timeNs: number, driverDown: boolean): void {
     const rx = this.rx!;
     const { placed, shared } = rx;
     placed.fill(0);
@@ -322,7 +326,10 @@ export class InvariantChecker implements RunObserver {
     this.countQueue(rx.drvFree, rx.io, rx.count, placed);
     this.countQueue(rx.drvActive, rx.io, rx.count, placed);
     const ring = this.ring;
-    this.countRing(this.rxRing!, ring.rxHead, ring.rxTail, ring.rxCount, rx.io, rx.count, placed);
+    if (driverDown) {
+      const held = this.custody(rx.drvFree, rx.drvActive);
+      if (held !== null) for (const io of held) this.countOne(io - rx.io, rx.count, placed);
+    } else this.countRing(this.rxRing!, ring.rxHead, ring.rxTail, ring.rxCount, rx.io, rx.count, placed);
     for (const q of rx.virtQueues) this.countQueue(q, 0, rx.count, shared);
     const meta = rx.metadata.bytes;
     for (let i = 0; i < rx.count; i++) {
@@ -356,7 +363,7 @@ export class InvariantChecker implements RunObserver {
     }
   }
 
-  private checkTx(timeNs: number): void {
+  private checkTx(timeNs: number, driverDown: boolean): void {
     const vtx = this.sim!.net!.virtTx!;
     for (const p of this.tx) {
       p.seen.fill(0);
@@ -365,7 +372,10 @@ export class InvariantChecker implements RunObserver {
     }
     this.countQueue(this.drvTxFree!, 0, 0, null);
     this.countQueue(this.drvTxActive!, 0, 0, null);
-    this.countTxRing();
+    if (driverDown) {
+      const held = this.custody(this.drvTxActive!, this.drvTxFree!);
+      if (held !== null) for (const io of held) this.countTxIo(io);
+    } else this.countTxRing();
     for (const p of this.tx) {
       // A stopped client may lose what it held: an untrusted client can only lose its own.
       const stopped = p.view.pd.state === T_STOPPED;
@@ -413,6 +423,23 @@ export class InvariantChecker implements RunObserver {
       if (counts === null) this.countTxIo(io);
       else this.countOne(io - base, count, counts);
     }
+  }
+
+  /**
+   * The buffers a stopped driver holds (in its rings or its hands): consumed from `consumed`, not
+   * yet produced to `produced` (queue_custody.ts). Null, and counted, when the counts are corrupt.
+   * Allocates, but only while the driver is down.
+   */
+  private custody(consumed: QueueRef, produced: QueueRef): number[] | null {
+    if (!fits(consumed) || !fits(produced)) {
+      this.corruptQueues++;
+      return null;
+    }
+    const c: QueueBytes = { view: consumed.region.view, off: 0, capacity: consumed.capacity };
+    const p: QueueBytes = { view: produced.region.view, off: 0, capacity: produced.capacity };
+    const held = heldBuffers(c, queueHead(c), queueTail(p));
+    if (held === null) this.corruptQueues++;
+    return held;
   }
 
   private countTxRing(): void {

@@ -20,6 +20,7 @@ import { buildSimulation, type ClientView, type RateLimitCounters, type Simulati
 import type { RateLimit, Scenario } from './schema.js';
 import { InvariantChecker } from './invariants.js';
 import { driverVmResult } from '../compose/driver_vm_report.js';
+import { nativeDriverResult } from './native_driver_report.js';
 
 interface Counted {
   rxFrames: number;
@@ -230,6 +231,8 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     const dvm = driverVmResult(sim.driverVm, board);
     if (dvm !== null) doc.driver_vm = dvm;
   }
+  // A native driver's crashes and restarts, as its monitor recorded them.
+  if (sim.driverMonitor !== undefined) doc.driver = nativeDriverResult(sim.driverMonitor);
   for (const o of observers) o.finish?.(sim, doc);
   return doc;
 }

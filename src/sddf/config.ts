@@ -35,6 +35,12 @@ export interface DriverConfig {
   mac: number;
   txCoalesceFrames: number;
   txCoalesceTimer: number;
+  /**
+   * Buffers a peer puts on the TX free queue itself at its init, which the driver never produced:
+   * the direct (sddf-2pd) client offers its own TX buffers there. A restarted driver subtracts them
+   * when it works out which TX buffers it held (eth_driver_restart.ts). 0 when absent.
+   */
+  txFreePrefilled?: number;
 }
 
 export interface VirtRxClient {

@@ -4,6 +4,7 @@ import {
   EIR_EBERR,
   EIR_RXF,
   EIR_TXF,
+  ECR_RESET,
   ENET_ECR,
   ENET_EIMR,
   ENET_EIR,
@@ -33,12 +34,23 @@ import {
 import { ProtectionDomain } from '../board/pd.js';
 import type { DriverConfig } from './config.js';
 import { type SddfCosts, sddfCosts } from './costs.js';
+import {
+  type DriverQueues,
+  driverCustody,
+  type NativeDriverRecovery,
+  queueBytesOf,
+} from './eth_driver_restart.js';
 import { NetBuffDesc, type NetQueueHandle } from './net_queue.js';
 import { openQueue } from './queue_binding.js';
 
 const IRQ_MASK = EIR_RXF | EIR_TXF | EIR_EBERR;
 const MAX_PACKET_SIZE = 1536;
 const MAX_FRAME_LEN = 1518;
+/**
+ * The channel a fault injector wakes an armed driver on when nothing else has (kernel.externalSignal:
+ * no peer). Clear of the ids composeNetSystem hands out (0 for the IRQ, then one per queue pair).
+ */
+export const DRIVER_FAULT_CH = 126;
 
 /** The driver's private view of a hardware ring (hw_ring_t). */
 class HwRing {
@@ -89,6 +101,21 @@ export class EthDriver extends ProtectionDomain {
   rxPackets = 0;
   txPackets = 0;
   busErrors = 0;
+  /** Armed by a fault injector: the driver's next notified() faults half-way (crashMidEntry). */
+  crashArmed = false;
+  /**
+   * Set by the supervising monitor (driver_monitor.ts) before it restarts this PD: the restart
+   * fills in what it reclaimed and watches for the first RX and TX frame after it.
+   */
+  recovery: NativeDriverRecovery | null = null;
+  /** NIC receive drops so far, for the outage record (set by the composition; reads a counter). */
+  nicDrops: () => number = () => 0;
+  /** Impossible counts or repeated addresses found while reclaiming at restarts. */
+  reclaimViolations = 0;
+  /** Times init ran: the first is the cold start, later ones re-initialise after a restart. */
+  private inits = 0;
+  /** rxPackets when the restart's init ran (the first RX after it is rxPackets growing). */
+  private rxPacketsAtRestart = 0;
 
   constructor(name: string, cfg: DriverConfig) {
     super(name);
@@ -115,11 +142,14 @@ export class EthDriver extends ProtectionDomain {
 
   override init(): void {
     const cfg = this.cfg;
+    const restart = this.inits++ > 0;
     this.c = sddfCosts(this.kernel.costs);
     this.rxQ = openQueue(this, cfg.virtRx);
     this.txQ = openQueue(this, cfg.virtTx);
     this.as.resolve(cfg.rxRingVaddr, cfg.rxCount * 8, PERM_R | PERM_W);
     this.as.resolve(cfg.txRingVaddr, cfg.txCount * 8, PERM_R | PERM_W);
+    // A restart finds the NIC as the dead instance left it, still DMAing: stop it first.
+    const lostInRing = restart ? this.quiesce() : 0;
     this.rx = new HwRing(cfg.rxRingVaddr, cfg.rxCount);
     this.tx = new HwRing(cfg.txRingVaddr, cfg.txCount);
     this.charge(this.c.drv_entry);
@@ -143,11 +173,111 @@ export class EthDriver extends ProtectionDomain {
     );
     this.setReg(ENET_ECR, ECR_ETHEREN);
     this.setReg(ENET_EIMR, IRQ_MASK);
+    if (restart) this.reclaim(lostInRing);
     this.rxProvide();
     this.txProvide();
+    if (this.recovery !== null) this.watchResume(this.recovery);
+  }
+
+  // ------------------------------------------------------------------ crash and restart
+
+  /**
+   * Restart, before the rings are rebuilt: mask and reset the MAC (no DMA, no interrupt while the
+   * rings are rewritten) and count the frames the dead instance left in the RX ring. The count
+   * reads the old instance's ring indices, which may be corrupt: it is bounded and only reported;
+   * no buffer is accounted from them.
+   */
+  private quiesce(): number {
+    this.setReg(ENET_EIMR, 0);
+    this.setReg(ENET_ECR, ECR_RESET);
+    const old = this.rx as HwRing | undefined;
+    if (old === undefined) return 0;
+    const posted = old.tail - old.head;
+    if (!(posted > 0 && posted <= old.capacity)) return 0;
+    let filled = 0;
+    for (let k = 0; k < posted; k++) {
+      const at = old.vaddr + ((old.head + k) % old.capacity) * 8;
+      if ((this.as.read(at + 2, 2) & RXD_EMPTY) === 0) filled++;
+    }
+    return filled;
+  }
+
+  /**
+   * Restart, after the rings are rebuilt (all descriptors software-owned) and the MAC is
+   * programmed: every buffer the dead instance held (queue_custody.ts) is taken back. RX buffers
+   * are posted again, oldest first, at the start of the new RX ring: whatever the NIC wrote into
+   * them is dropped (counted in lostInRing). TX buffers go back to virt_tx on the TX free queue,
+   * as completions, so each client gets its own back; a frame the NIC had not sent is not sent.
+   * Then the IRQ is acked: seL4 left it masked if it fired while nobody ran.
+   */
+  private reclaim(lostInRing: number): void {
+    const cfg = this.cfg;
+    const queues: DriverQueues = {
+      rxFree: queueBytesOf(this, cfg.virtRx.freeVaddr, cfg.virtRx.capacity),
+      rxActive: queueBytesOf(this, cfg.virtRx.activeVaddr, cfg.virtRx.capacity),
+      txActive: queueBytesOf(this, cfg.virtTx.activeVaddr, cfg.virtTx.capacity),
+      txFree: queueBytesOf(this, cfg.virtTx.freeVaddr, cfg.virtTx.capacity),
+    };
+    const held = driverCustody(queues, this.rx.capacity, cfg.txFreePrefilled ?? 0);
+    this.reclaimViolations += held.violations;
+    const ring = this.rx;
+    for (const io of held.rx) {
+      const idx = ring.tail % ring.capacity;
+      this.writeSlot(ring, idx, io, 0, RXD_EMPTY | (idx + 1 === ring.capacity ? DESC_WRAP : 0));
+      ring.tail++;
+    }
+    if (held.rx.length > 0) this.setReg(ENET_RDAR, RDAR_RDAR);
+    const q = this.txQ;
+    let returned = 0;
+    for (const io of held.tx) {
+      if (q.enqueueFree(io, 0)) returned++;
+      else this.reclaimViolations++;
+    }
+    if (returned > 0 && q.requireSignalFree()) {
+      q.cancelSignalFree();
+      this.notify(cfg.virtTx.ch);
+    }
+    this.irqAck(cfg.irqCh);
+    const rec = this.recovery;
+    if (rec !== null) {
+      rec.reclaimedRx = held.rx.length;
+      rec.reclaimedTx = returned;
+      rec.lostInRing = lostInRing;
+    }
+    this.rxPacketsAtRestart = this.rxPackets;
+  }
+
+  /**
+   * An injected bug: half-way through its work the driver has taken an RX buffer (the oldest
+   * filled one off the ring, as rxReturn does before its enqueue, or else a free one off the
+   * queue, as rxProvide does) and an active TX buffer off its queue (as txProvide does), and then
+   * dereferences a null pointer. Nothing is mapped at 0, so the load faults the PD: the kernel
+   * stops it and tells its parent (the monitor), with those buffers in the dead PD's hands.
+   */
+  private crashMidEntry(): void {
+    this.crashArmed = false;
+    const rx = this.rx;
+    if (!rx.empty() && (this.as.read(rx.vaddr + (rx.head % rx.capacity) * 8 + 2, 2) & RXD_EMPTY) === 0)
+      rx.head++;
+    else if (!rx.full()) this.rxQ.dequeueFree(this.d);
+    if (!this.tx.full()) this.txQ.dequeueActive(this.d);
+    this.as.read(0, 4);
+  }
+
+  /** After a restart: the first frame handed to virt_rx and the first handed to the NIC. */
+  private watchResume(rec: NativeDriverRecovery): void {
+    const now = this.now();
+    if (rec.firstRxNs < 0 && this.rxPackets !== this.rxPacketsAtRestart) {
+      rec.firstRxNs = now;
+      rec.nicDropsAtResume = this.nicDrops();
+    }
+    if (rec.firstTxNs < 0 && this.tx.tail > 0) rec.firstTxNs = now;
+    if (rec.firstRxNs >= 0 && rec.firstTxNs >= 0) this.recovery = null;
   }
 
   override notified(ch: number): void {
+    // An injected bug strikes at the start of the driver's next piece of work (whatever woke it).
+    if (this.crashArmed) this.crashMidEntry();
     this.charge(this.c.drv_entry);
     if (ch === this.cfg.irqCh) {
       this.handleIrq();
@@ -157,6 +287,7 @@ export class EthDriver extends ProtectionDomain {
     } else if (ch === this.cfg.virtTx.ch) {
       this.txProvide();
     }
+    if (this.recovery !== null) this.watchResume(this.recovery);
   }
 
   private handleIrq(): void {

@@ -239,6 +239,8 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
     );
     drvCfg.virtRx = dRx;
     drvCfg.virtTx = dTx;
+    // The client's net_buffers_init puts all its TX buffers on the driver's TX free queue.
+    drvCfg.txFreePrefilled = ceilPowerOfTwo(slot.txBuffers);
     cfg.rx = cRx;
     cfg.tx = cTx;
     cfg.rxData.vaddr = mapInto(client, rxDma, PERM_R | PERM_W, true);
