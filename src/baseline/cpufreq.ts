@@ -3,6 +3,8 @@
  * the i.MX8M Mini's operating points through cpufreq-dt.
  *
  * Facts it rests on:
+ * - drivers/cpufreq/Kconfig: the default governor is schedutil on ARM64 (since 5.10; a
+ *   defconfig could choose another, the calibration file does not say).
  * - imx8mm.dtsi `a53_opp_table`: 1.2, 1.6 and 1.8 GHz (a 1.8 GHz part has all three), one
  *   policy for the four A53s (`opp-shared`), `clock-latency-ns = <150000>`.
  * - cpufreq_policy_transition_delay_us(): 150 us x LATENCY_MULTIPLIER (1000), capped at
