@@ -34,6 +34,7 @@ import { PAGE_SIZE, type PhysicalMemory, type Region, roundUp } from '../board/m
 import { ProtectionDomain } from '../board/pd.js';
 import { IN_REPLY, NetStack } from '../net/stack.js';
 import { type LinuxCosts, linuxCosts } from './costs.js';
+import { Schedutil } from './cpufreq.js';
 
 const BUF = 2048;
 /** fec_main.c defaults: FEC_ITR_ICFT_DEFAULT 200 frames, FEC_ITR_ICTT_DEFAULT 1000 us. */
@@ -46,6 +47,15 @@ const MAX_SOFTIRQ_RESTART = 10;
 const NETDEV_BUDGET = 300;
 /** Datagrams the echo program handles per slice before the scheduler looks again. */
 const APP_SLICE = 16;
+/**
+ * Frames received after a datagram beyond which its sk_buff, skb_shared_info and header lines
+ * have left the 512 KiB L2 by the time the echo program reads it. Each frame echoed streams
+ * about 4.5 KiB through the caches (skb and shinfo 9 lines, headers 2, the payload read by
+ * copy_to_user and written by copy_from_user 46, the transmit skb 9), so 512 KiB hold about
+ * 114 frames; kernel text and other data share the L2, so the threshold is a choice in
+ * 48..114 (48 and 56 give the linux table within 0.3%); its cost, linux_cold_skb, is fitted.
+ */
+export const LINUX_L2_FRAMES = 64;
 
 /**
  * The state of the Linux kernel's networking that its contexts share: the FEC rings,
@@ -68,19 +78,32 @@ export class LinuxNetState {
   /** The socket receive queue: buffer index and length, a ring. */
   readonly sockBuf: Int32Array;
   readonly sockLen: Int32Array;
+  /** rxPackets when each queued datagram was received (how much traffic passed it since). */
+  readonly sockRxSeq: Float64Array;
   sockHead = 0;
   sockTail = 0;
   readonly sockLimit: number;
   appWaiting = true;
   ksoftirqdActive = false;
+  /** The core's clock, set by the cpufreq governor (null: always at max_freq). */
+  readonly freq: Schedutil | null;
   // Counters
   rxPackets = 0;
   sockDrops = 0;
+  /** Datagrams whose skb had left the L2 when the echo program read them. */
+  coldReads = 0;
   txRingFull = 0;
   txPackets = 0;
   noBufferDrops = 0;
 
-  constructor(rxCount: number, txCount: number, buffers: number, sockLimit: number) {
+  constructor(
+    rxCount: number,
+    txCount: number,
+    buffers: number,
+    sockLimit: number,
+    freq: Schedutil | null = null,
+  ) {
+    this.freq = freq;
     this.rxCount = rxCount;
     this.txCount = txCount;
     this.rxSlotBuf = new Int32Array(rxCount);
@@ -89,6 +112,7 @@ export class LinuxNetState {
     for (let i = buffers - 1; i >= 0; i--) this.freeBufs[this.freeCount++] = i;
     this.sockBuf = new Int32Array(sockLimit + 1);
     this.sockLen = new Int32Array(sockLimit + 1);
+    this.sockRxSeq = new Float64Array(sockLimit + 1);
     this.sockLimit = sockLimit;
   }
 
@@ -125,13 +149,39 @@ abstract class LinuxContext extends ProtectionDomain {
     this.mmio = (this.kernel.costs as unknown as Record<string, number>)['mmio_access'] ?? 60;
   }
 
+  /**
+   * CPU work: the cost model's cycles are cycles at max_freq; at a lower clock the same work
+   * takes proportionally longer, and the kernel's books (and the measured CPU) count time.
+   */
+  override charge(cycles: number): void {
+    const f = this.st.freq;
+    this.kernel.charge(f === null ? cycles : cycles * f.scale);
+  }
+
+  /** Memory-bound work (DRAM streaming, cache misses): its time does not follow the core clock. */
+  protected memory(cycles: number): void {
+    this.kernel.charge(cycles);
+  }
+
+  /** The governor's hook, as the scheduler calls cpufreq_update_util on its paths. */
+  protected cpufreqUpdate(): void {
+    const f = this.st.freq;
+    if (f === null) return;
+    const now = this.now();
+    if (!f.due(now)) return;
+    let idle = 0;
+    for (const c of this.kernel.accounting(this.core).idleBuckets) idle += c;
+    f.update(now, idle, this.kernel.ghz);
+  }
+
+  // Device register accesses take bus time, whatever the core's clock.
   protected reg(off: number): number {
-    this.charge(this.mmio);
+    this.kernel.charge(this.mmio);
     return this.as.read(this.lay.regsVaddr + off, 4);
   }
 
   protected setReg(off: number, v: number): void {
-    this.charge(this.mmio);
+    this.kernel.charge(this.mmio);
     this.as.write(this.lay.regsVaddr + off, 4, v >>> 0);
   }
 
@@ -172,6 +222,7 @@ abstract class LinuxContext extends ProtectionDomain {
         this.charge(c.linux_rx_pkt);
         st.sockBuf[st.sockTail % (st.sockLimit + 1)] = buf;
         st.sockLen[st.sockTail % (st.sockLimit + 1)] = len;
+        st.sockRxSeq[st.sockTail % (st.sockLimit + 1)] = st.rxPackets;
         st.sockTail++;
         if (st.appWaiting && !woke) {
           this.charge(c.linux_wakeup);
@@ -242,6 +293,7 @@ export class LinuxIrqContext extends LinuxContext {
 
   override notified(ch: number): void {
     if (ch !== LinuxIrqContext.IRQ_CH) return;
+    this.cpufreqUpdate();
     this.charge(this.c.linux_hardirq);
     const e = this.reg(ENET_EIR);
     this.setReg(ENET_EIR, e);
@@ -275,6 +327,7 @@ export class LinuxKsoftirqd extends LinuxContext {
 
   override notified(_ch: number): void {
     if (!this.st.ksoftirqdActive) return;
+    this.cpufreqUpdate();
     let total = 0;
     let done = false;
     while (!done && total < NETDEV_BUDGET) {
@@ -318,6 +371,7 @@ export class LinuxEchoProcess extends LinuxContext {
     const st = this.st;
     const lay = this.lay;
     const c = this.c;
+    this.cpufreqUpdate();
     for (let k = 0; k < APP_SLICE; k++) {
       if (st.sockLength() === 0) {
         // recvfrom blocks: schedule() away until sk_data_ready wakes us.
@@ -329,7 +383,13 @@ export class LinuxEchoProcess extends LinuxContext {
       const buf = st.sockBuf[i]!;
       const len = st.sockLen[i]!;
       st.sockHead++;
-      this.charge(c.linux_syscall + c.linux_recv_pkt + len * c.linux_byte);
+      this.charge(c.linux_syscall + c.linux_recv_pkt);
+      this.memory(len * c.linux_byte);
+      // A datagram that waited behind enough traffic is read from DRAM, not the L2.
+      if (st.rxPackets - st.sockRxSeq[i]! > LINUX_L2_FRAMES) {
+        st.coldReads++;
+        this.memory(c.linux_cold_skb);
+      }
       this.as.readBytes(lay.bufVaddr + buf * BUF, this.frame, 0, len);
       st.freeBufs[st.freeCount++] = buf;
       this.rxFrames++;
@@ -345,7 +405,8 @@ export class LinuxEchoProcess extends LinuxContext {
     const st = this.st;
     const lay = this.lay;
     const c = this.c;
-    this.charge(c.linux_syscall + c.linux_send_pkt + len * c.linux_byte);
+    this.charge(c.linux_syscall + c.linux_send_pkt);
+    this.memory(len * c.linux_byte);
     if (st.txTail - st.txHead >= st.txCount || st.freeCount === 0) {
       st.txRingFull++;
       return;
@@ -391,6 +452,8 @@ export interface LinuxOptions {
   txRing?: number;
   /** Receive buffer of the echo socket, in datagrams: rmem_default 212992 / ~2304-byte truesize. */
   socketDatagrams?: number;
+  /** cpufreq governor: schedutil (Linux 6.1's default on arm64) or performance (always max_freq). */
+  cpufreq?: 'schedutil' | 'performance';
 }
 
 /** Puts Linux on the board: one kernel (three scheduling contexts) and the echo program. */
@@ -399,7 +462,8 @@ export function composeLinux(o: LinuxOptions): LinuxSystem {
   const txCount = o.txRing ?? 256;
   const sockLimit = o.socketDatagrams ?? 92;
   const buffers = rxCount + txCount + sockLimit + 64;
-  const st = new LinuxNetState(rxCount, txCount, buffers, sockLimit);
+  const freq = (o.cpufreq ?? 'schedutil') === 'schedutil' ? new Schedutil() : null;
+  const st = new LinuxNetState(rxCount, txCount, buffers, sockLimit, freq);
   const rxRing = o.memory.allocate('linux/fec/rx_ring', roundUp(rxCount * 8, PAGE_SIZE));
   const txRing = o.memory.allocate('linux/fec/tx_ring', roundUp(txCount * 8, PAGE_SIZE));
   const pool = o.memory.allocate('linux/page_pool', buffers * BUF);
