@@ -22,12 +22,6 @@ const DIRTY = 2;
  * Per line we keep: state (invalid / clean / dirty) and whether DRAM was written by a
  * device after the line was filled (`stale`): a CPU hit on such a line returns the
  * old cached bytes and is recorded in the coherence log.
- *
- * A clean line that no device has written since it was filled holds exactly what DRAM
- * holds, so its bytes are not copied into `data`: the CPU reads DRAM for it. `data` holds
- * a line only where the CPU's view differs or may differ from DRAM (dirty, or stale: the
- * device's write snapshots the old line first). That halves the bytes moved on the data
- * path without changing a single byte any component sees.
  */
 export class RegionCache {
   readonly region: Region;
@@ -62,17 +56,13 @@ export class RegionCache {
     this.stale = new Uint8Array(lines);
   }
 
-  /** Copies DRAM's line into `data`: from now on the cache's copy is the CPU's view of it. */
-  private hold(line: number): void {
+  private fill(line: number): void {
     const w = line << 4;
     const d = this.data32;
     const m = this.dram32;
     for (let i = 0; i < 16; i++) d[w + i] = m[w + i]!;
-  }
-
-  /** True where `data` holds the line (dirty or stale); a clean line is read from DRAM. */
-  private held(line: number): boolean {
-    return this.state[line] === DIRTY || this.stale[line] === 1;
+    this.state[line] = CLEAN;
+    this.stale[line] = 0;
   }
 
   /** CPU load of `len` bytes at region offset `off` into dst. */
@@ -80,36 +70,39 @@ export class RegionCache {
     if (len <= 0) return;
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
-    const state = this.state;
-    const stale = this.stale;
-    let anyHeld = false;
-    for (let l = first; l <= last; l++) {
-      if (state[l] === INVALID) {
-        // A fill: the line now caches DRAM's bytes, which stay where they are.
-        state[l] = CLEAN;
-        stale[l] = 0;
-      } else if (state[l] === DIRTY || stale[l] === 1) anyHeld = true;
-    }
+    this.fillRange(first, last);
     if (this.log !== null) {
       for (let l = first; l <= last; l++) {
-        if (stale[l] === 1) this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
+        if (this.stale[l] === 1) this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
       }
     }
-    if (!anyHeld) {
-      dst.set(this.region.bytes.subarray(off, off + len), dstOff);
-      return;
-    }
-    // Mixed: copy each run of lines from where the CPU's view of it lives.
-    const end = off + len;
-    let a = off;
-    while (a < end) {
-      const fromCache = this.held(a >>> LINE_SHIFT);
-      let b = ((a >>> LINE_SHIFT) + 1) << LINE_SHIFT;
-      while (b < end && this.held(b >>> LINE_SHIFT) === fromCache) b += CACHE_LINE;
-      if (b > end) b = end;
-      const src = fromCache ? this.data : this.region.bytes;
-      dst.set(src.subarray(a, b), dstOff + (a - off));
-      a = b;
+    dst.set(this.data.subarray(off, off + len), dstOff);
+  }
+
+  /**
+   * Fills every invalid line in [first, last], moving each run of consecutive invalid
+   * lines with one copy (a frame is two dozen lines in a row).
+   */
+  private fillRange(first: number, last: number): void {
+    const state = this.state;
+    let l = first;
+    while (l <= last) {
+      if (state[l] !== INVALID) {
+        l++;
+        continue;
+      }
+      let end = l;
+      while (end < last && state[end + 1] === INVALID) end++;
+      if (end - l >= 3) {
+        this.data.set(this.region.bytes.subarray(l << LINE_SHIFT, (end + 1) << LINE_SHIFT), l << LINE_SHIFT);
+        for (let k = l; k <= end; k++) {
+          state[k] = CLEAN;
+          this.stale[k] = 0;
+        }
+      } else {
+        for (let k = l; k <= end; k++) this.fill(k);
+      }
+      l = end + 1;
     }
   }
 
@@ -136,28 +129,16 @@ export class RegionCache {
 
   /** CPU load of a little-endian integer of `width` bytes. */
   cpuReadInt(off: number, width: number, who: string): number {
-    const first = off >>> LINE_SHIFT;
     const last = (off + width - 1) >>> LINE_SHIFT;
-    for (let l = first; l <= last; l++) {
-      if (this.state[l] === INVALID) {
-        this.state[l] = CLEAN;
-        this.stale[l] = 0;
-      } else if (this.stale[l] === 1 && this.log !== null)
+    for (let l = off >>> LINE_SHIFT; l <= last; l++) {
+      if (this.state[l] === INVALID) this.fill(l);
+      else if (this.stale[l] === 1 && this.log !== null)
         this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
     }
-    if (first === last) {
-      const d = this.held(first) ? this.data : this.region.bytes;
-      if (width === 1) return d[off]!;
-      if (width === 2) return d[off]! | (d[off + 1]! << 8);
-      return (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
-    }
-    let v = 0;
-    for (let i = width - 1; i >= 0; i--) {
-      const a = off + i;
-      const d = this.held(a >>> LINE_SHIFT) ? this.data : this.region.bytes;
-      v = v * 256 + d[a]!;
-    }
-    return v;
+    const d = this.data;
+    if (width === 1) return d[off]!;
+    if (width === 2) return d[off]! | (d[off + 1]! << 8);
+    return (d[off]! | (d[off + 1]! << 8) | (d[off + 2]! << 16) | (d[off + 3]! << 24)) >>> 0;
   }
 
   /** CPU store (write-allocate): the bytes stay in the cache until cleaned. */
@@ -176,15 +157,10 @@ export class RegionCache {
     const wholeFirst = (off & (CACHE_LINE - 1)) === 0 ? first : first + 1;
     const wholeLast = ((off + len) & (CACHE_LINE - 1)) === 0 ? last : last - 1;
     const state = this.state;
-    const stale = this.stale;
     for (let l = first; l <= last; l++) {
-      const s = state[l];
-      if (s === INVALID) {
-        // A line written only in part is filled first: the rest of it is DRAM's.
-        if (l < wholeFirst || l > wholeLast) this.hold(l);
-        stale[l] = 0;
-      } else if (s === CLEAN && stale[l] === 0 && (l < wholeFirst || l > wholeLast)) {
-        this.hold(l);
+      if (state[l] === INVALID) {
+        if (l < wholeFirst || l > wholeLast) this.fill(l);
+        else this.stale[l] = 0;
       }
       state[l] = DIRTY;
       this.writerOf[l] = w;
@@ -196,11 +172,7 @@ export class RegionCache {
     const first = off >>> LINE_SHIFT;
     const last = (off + width - 1) >>> LINE_SHIFT;
     for (let l = first; l <= last; l++) {
-      const s = this.state[l];
-      if (s === INVALID) {
-        this.hold(l);
-        this.stale[l] = 0;
-      } else if (s === CLEAN && this.stale[l] === 0) this.hold(l);
+      if (this.state[l] === INVALID) this.fill(l);
       this.state[l] = DIRTY;
       this.writerOf[l] = w;
     }
@@ -266,10 +238,7 @@ export class RegionCache {
     }
   }
 
-  /**
-   * A device is about to write DRAM (call before the bytes change): any cached copy is now
-   * stale. A clean line's copy was DRAM itself, so its old bytes are kept in `data` first.
-   */
+  /** A device wrote DRAM: any cached copy is now stale. */
   dmaWrite(off: number, len: number, who: string): void {
     if (len <= 0) return;
     const first = off >>> LINE_SHIFT;
@@ -277,7 +246,6 @@ export class RegionCache {
     for (let l = first; l <= last; l++) {
       const s = this.state[l];
       if (s === INVALID) continue;
-      if (s === CLEAN && this.stale[l] === 0) this.hold(l);
       this.stale[l] = 1;
       // A later write-back of this line would clobber what the device just wrote.
       if (s === DIRTY && this.log !== null)

@@ -109,9 +109,8 @@ export class Iommu {
     }
     const r = this.tRegion!;
     const off = this.tOffset;
-    // The cache model keeps a clean line's old bytes before the device overwrites them.
-    if (r.cache !== null) r.cache.dmaWrite(off, len, this.device);
     r.bytes.set(src.subarray(srcOff, srcOff + len), off);
+    if (r.cache !== null) r.cache.dmaWrite(off, len, this.device);
     return true;
   }
 
@@ -135,9 +134,9 @@ export class Iommu {
     }
     const r = this.tRegion!;
     const off = this.tOffset;
-    if (r.cache !== null) r.cache.dmaWrite(off, width, this.device);
     if (width === 2) r.view.setUint16(off, value, true);
     else r.view.setUint32(off, value, true);
+    if (r.cache !== null) r.cache.dmaWrite(off, width, this.device);
     return true;
   }
 }
