@@ -26,6 +26,7 @@ export const FAULT_KINDS = [
   'malformed-chain',
   'lost-notification',
   'dma-escape',
+  'snoop-rx-pool',
 ] as const;
 
 /** The external host on the wire: a valid `source.to` and capture point, so no client may be named so. */
