@@ -35,6 +35,7 @@ const CLIENT_FAULTS = [
   'corrupt-queue',
   'write-after-handover',
   'notification-storm',
+  'snoop-rx-pool',
 ] as const;
 
 /** Faults against a native driver: its monitor restarts it (src/sddf/driver_monitor.ts). */

@@ -120,7 +120,8 @@ function variantOf(s: Scenario): NetVariant {
     case 'sddf-d5pd':
       return 'zero-copy-copier';
     default:
-      return 'full';
+      // protections.rx_copier: false composes the copying system without its copiers.
+      return s.protections.rx_copier ? 'full' : 'no-copier';
   }
 }
 

@@ -17,14 +17,16 @@ export const INJECTABLE_FAULTS = [
   'write-after-handover',
   'guest-hang',
   'malformed-chain',
+  'snoop-rx-pool',
 ] as const;
-/** Misbehaviour of an untrusted native client against its own queues. */
+/** Misbehaviour of an untrusted native client: against its own queues, or reading the RX DMA pool. */
 const CLIENT_FAULTS: readonly string[] = [
   'double-enqueue',
   'bad-offset',
   'corrupt-queue',
   'notification-storm',
   'write-after-handover',
+  'snoop-rx-pool',
 ];
 
 /** A native client a fault injector can make misbehave. */

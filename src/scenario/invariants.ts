@@ -11,8 +11,9 @@ import type { Region } from '../board/memory.js';
 import { ProtectionDomain } from '../board/pd.js';
 import { T_STOPPED } from '../board/thread.js';
 import { tapClient, tapKernel } from './frame_hooks.js';
-import { MAC_BROADCAST } from '../net/mac.js';
+import { MAC_BROADCAST, readMac } from '../net/mac.js';
 import type { ResultDocument } from '../report/result.js';
+import { NetClient } from '../sddf/client.js';
 import { EthDriver, type RingState } from '../sddf/eth_driver.js';
 import { heldBuffers, type QueueBytes, queueHead, queueTail } from '../sddf/queue_custody.js';
 import { NET_BUFFER_SIZE, NET_BUFF_DESC_BYTES, NET_QUEUE_HEADER_BYTES } from '../sddf/net_queue.js';
@@ -30,7 +31,10 @@ export type ViolationKind =
 
 export interface Violation {
   kind: ViolationKind;
-  /** The trusted component that broke the invariant (or, for buffer pools, their custodian). */
+  /**
+   * The trusted component that broke the invariant (or, for buffer pools, their custodian; for a
+   * frame a client read out of the shared RX DMA pool itself, that client).
+   */
   component: string;
   /** Whose buffers, frames or service suffered: a client, or every client sharing a pool. */
   victim: string;
@@ -133,6 +137,8 @@ export class InvariantChecker implements RunObserver {
   private readonly copierOf = new Map<string, string>();
   /** Fault-log entries already looked at. */
   private faultsSeen = 0;
+  /** Client names by MAC address: whose frame a snooping client read. */
+  private readonly clientOfMac = new Map<number, string>();
 
   constructor(opts: InvariantCheckerOptions = {}) {
     this.every = opts.every ?? DEFAULT_CHECK_EVERY;
@@ -152,11 +158,17 @@ export class InvariantChecker implements RunObserver {
         this.check(this.lastNs);
       }
     });
+    for (const view of sim.clients) this.clientOfMac.set(view.mac, view.name);
     for (const view of sim.clients) {
       const mac = view.mac;
       const name = view.name;
+      // A native client may take frames out of the RX DMA pool itself (snoop-rx-pool): those it
+      // flags at its capture hook, and they are its doing, not a trusted component's.
+      const snooper = view.pd instanceof NetClient ? view.pd : null;
       tapClient(view, (dir, timeNs, buf, off, len) => {
-        if (dir === 0) this.checkFrame(name, mac, timeNs, buf, off, len);
+        if (dir !== 0) return;
+        if (snooper?.snooping === true) this.checkSnooped(name, mac, timeNs, buf, off, len);
+        else this.checkFrame(name, mac, timeNs, buf, off, len);
       });
     }
   }
@@ -525,6 +537,33 @@ export class InvariantChecker implements RunObserver {
       by,
       `client ${name}`,
       `client ${name} (${macText(mac)}) received a frame for ${macText(dst)}`,
+      timeNs,
+    );
+  }
+
+  /**
+   * A frame a client read out of the shared RX DMA pool, from a buffer it was never handed (a
+   * system without copiers maps the pool into every client). Unless it is broadcast, it is another
+   * party's frame: the snooping client is named as the component, the frame's addressee as victim.
+   */
+  private checkSnooped(
+    name: string,
+    mac: number,
+    timeNs: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+  ): void {
+    this.framesChecked++;
+    if (len < 6) return;
+    const dst = readMac(buf, off);
+    if (dst === mac || dst === MAC_BROADCAST) return;
+    const owner = this.clientOfMac.get(dst);
+    this.report(
+      'frame-to-wrong-client',
+      name,
+      owner !== undefined ? `client ${owner}` : `the owner of ${macText(dst)}`,
+      `client ${name} (${macText(mac)}) read a frame for ${owner ?? 'another host'} (${macText(dst)}) out of the shared RX DMA pool, from a buffer it was never handed`,
       timeNs,
     );
   }

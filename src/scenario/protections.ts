@@ -1,6 +1,7 @@
 // The scenario's `protections:` knob: each isolation protection of the trusted components can be
 // removed on its own, to study what it prevents (docs/isolation.md). With every protection on
 // (the default) this changes nothing: the components' defaults are the protected behaviour.
+// `rx_copier` is not applied here: it decides the composition itself (build.ts, variantOf).
 
 import type { GuestVm } from '../compose/guest_vm.js';
 import type { NetSystem } from '../sddf/system.js';

@@ -26,6 +26,7 @@ export const FAULT_KINDS = [
   'malformed-chain',
   'lost-notification',
   'dma-escape',
+  'snoop-rx-pool',
 ] as const;
 
 /** The external host on the wire: a valid `source.to` and capture point, so no client may be named so. */
@@ -236,7 +237,12 @@ export const PROTECTIONS = [
   'virt_tx_validation',
   'copier_validation',
   'vmm_chain_validation',
+  // The copiers themselves: off, the system is composed without them, clients mapping the RX DMA
+  // pool read-only and taking its buffers straight from virt_rx (sdfgen's copier-less layout).
+  'rx_copier',
 ] as const;
+/** Systems whose copiers copy each frame into the client's own region (rx_copier applies). */
+const COPYING_SYSTEMS: readonly (string | undefined)[] = [undefined, 'echo-server', 'sddf-5pd'];
 export type ProtectionName = (typeof PROTECTIONS)[number];
 
 const protectionsSchema = z.strictObject(
@@ -375,6 +381,7 @@ function _checkAcrossFields(value: unknown, ctx: _Ctx, knownCosts: readonly stri
   if (duration !== undefined && duration <= 0) _issue(ctx, ['duration'], 'must be greater than zero');
   const end = duration !== undefined && warmup !== undefined ? warmup + duration : undefined;
 
+  _checkProtections(root, ctx);
   const names = _checkClients(root, ctx, checkCore);
   const isClient = (name: string) => names.has(name);
   // "no client named 'gest0' (did you mean 'guest0'?); expected one of guest0, guest1, or 'wire'"
@@ -427,6 +434,37 @@ function _checkAcrossFields(value: unknown, ctx: _Ctx, knownCosts: readonly stri
     const point = _str(p);
     if (point !== undefined && point !== WIRE && !isClient(point)) {
       _issue(ctx, ['capture', 'pcap', i], unknownName(point, [WIRE]));
+    }
+  });
+}
+
+// protections.rx_copier: false removes the copiers, so it needs a system that has copying ones,
+// and leaves nothing for what only a copier does (copier_validation, rx_rate_limit) to act on.
+function _checkProtections(root: Record<string, unknown>, ctx: _Ctx): void {
+  const p = _record(root['protections']);
+  if (p?.['rx_copier'] !== false) return;
+  const system = _str(root['system']);
+  if (!COPYING_SYSTEMS.includes(system)) {
+    _issue(
+      ctx,
+      ['protections', 'rx_copier'],
+      `system '${system}' has no copying RX copiers to remove; rx_copier: false applies to the default system, sddf-5pd and echo-server`,
+    );
+  }
+  if (p['copier_validation'] === false) {
+    _issue(
+      ctx,
+      ['protections', 'copier_validation'],
+      'there is no copier to validate anything: rx_copier is false',
+    );
+  }
+  _list(root['clients']).forEach((c, i) => {
+    if (_record(c)?.['rx_rate_limit'] !== undefined) {
+      _issue(
+        ctx,
+        ['clients', i, 'rx_rate_limit'],
+        "rx_rate_limit is applied by the client's copier, and protections.rx_copier is false",
+      );
     }
   });
 }

@@ -1,11 +1,13 @@
 import { PERM_R, PERM_W } from '../board/address_space.js';
 import { ProtectionDomain } from '../board/pd.js';
 import { buildUdpFrame, UdpFrameSpec } from '../net/frame_builder.js';
+import { readMac } from '../net/mac.js';
 import { IN_REPLY, NetStack } from '../net/stack.js';
 import type { ClientConfig } from './config.js';
 import { type SddfCosts, sddfCosts } from './costs.js';
 import { NET_BUFFER_SIZE, NetBuffDesc, type NetQueueHandle } from './net_queue.js';
 import { openQueue } from './queue_binding.js';
+import { SNOOP_PEEK_BYTES, snoopedFrameLength } from './rx_pool_snoop.js';
 
 export type ClientApp = 'echo' | 'sink' | 'source';
 
@@ -15,7 +17,8 @@ export type ClientMisbehaviour =
   | 'bad-offset'
   | 'corrupt-queue'
   | 'notification-storm'
-  | 'write-after-handover';
+  | 'write-after-handover'
+  | 'snoop-rx-pool';
 
 export interface SourceSpec {
   rateBps: number;
@@ -65,6 +68,14 @@ export class NetClient extends ProtectionDomain {
   txBytes = 0;
   txDropNoBuffer = 0;
   badRxBuffers = 0;
+  /** Frames read out of RX DMA buffers never handed to this client (snoop-rx-pool). */
+  snoopedFrames = 0;
+  /**
+   * True while a snooped frame is at the receive path's capture hook, so an observer (the invariant
+   * checker) can tell it from one delivered through the client's queue: the snooper, not a
+   * trusted component, put it there.
+   */
+  snooping = false;
 
   constructor(name: string, cfg: ClientConfig, app: ClientApp) {
     super(name);
@@ -167,6 +178,41 @@ export class NetClient extends ProtectionDomain {
         for (let k = 0; k < 1000; k++) this.notify(this.cfg.tx.ch);
         return;
       }
+      case 'snoop-rx-pool': {
+        this.snoopRxPool();
+        return;
+      }
+    }
+  }
+
+  /**
+   * snoop-rx-pool: walk the shared RX DMA pool by address, buffer by buffer, as a malicious C
+   * client would with a pointer, and hand every frame for someone else to the receive path as if
+   * received. Every read goes through this client's own mappings, so the kernel decides: where a
+   * copier stands between the client and the pool there is no mapping, the first read faults and
+   * the client is stopped; where the client maps the pool (no copier) it reads the other clients'
+   * frames.
+   */
+  private snoopRxPool(): void {
+    const pool = this.cfg.rxPool;
+    if (pool === undefined) return;
+    const f = this.frame;
+    const c = this.c;
+    for (let at = 0; at + NET_BUFFER_SIZE <= pool.size; at += NET_BUFFER_SIZE) {
+      this.as.readBytes(pool.vaddr + at, f, 0, SNOOP_PEEK_BYTES);
+      this.charge(SNOOP_PEEK_BYTES * c.client_byte);
+      const len = snoopedFrameLength(f);
+      // Its own frames it gets anyway, through its queue.
+      if (len === 0 || readMac(f, 0) === this.cfg.mac) continue;
+      this.as.readBytes(pool.vaddr + at + SNOOP_PEEK_BYTES, f, SNOOP_PEEK_BYTES, len - SNOOP_PEEK_BYTES);
+      this.charge(c.client_rx_pkt + len * c.client_byte);
+      this.snoopedFrames++;
+      if (this.onFrame !== null) {
+        this.snooping = true;
+        this.onFrame(0, this.now(), f, 0, len);
+        this.snooping = false;
+      }
+      this.stack.input(f, 0, len);
     }
   }
 
@@ -320,6 +366,7 @@ export class NetClient extends ProtectionDomain {
       txFrames: this.txFrames,
       txDropNoBuffer: this.txDropNoBuffer,
       badRxBuffers: this.badRxBuffers,
+      snoopedFrames: this.snoopedFrames,
       stack: { ...this.stack.counters },
     };
   }

@@ -95,4 +95,12 @@ export interface ClientConfig {
   mac: number;
   ip: number;
   timerCh: number;
+  /**
+   * The shared RX DMA pool as a client's program sees it, for the snoop-rx-pool misbehaviour (a
+   * client reading buffers it was not handed, by address). Where the system maps the pool into the
+   * client (no copier, zero-copy copier, direct), its RX data mapping; with copying copiers the
+   * client has no mapping of the pool, and this is the first address past its last map: wherever
+   * it looks, nothing of the pool is there. Absent in hand-built configs (nothing to walk).
+   */
+  rxPool?: { vaddr: number; size: number };
 }

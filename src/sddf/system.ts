@@ -246,6 +246,7 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
     cfg.rxData.vaddr = mapInto(client, rxDma, PERM_R | PERM_W, true);
     cfg.txData.vaddr = mapInto(client, txData[0]!, PERM_R | PERM_W, true);
     cfg.timerCh = nextCh(client);
+    cfg.rxPool = { vaddr: cfg.rxData.vaddr, size: rxDma.size };
     // The direct client fills the driver's RX free queue itself (it plays virt_rx's part).
     sys.clients.push(client);
     sys.clientConfigs.push(cfg);
@@ -350,6 +351,11 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
     vtxCfg.clients.push({ conn: vt, data: txRes, numBuffers: txBuffers });
     cfg.txData.vaddr = mapInto(client, txData[i]!, PERM_R | PERM_W, true);
     cfg.timerCh = nextCh(client);
+    // Taken last, so it moves none of the client's real maps (and the layout stays sdfgen's).
+    cfg.rxPool = {
+      vaddr: rxData === null ? cfg.rxData.vaddr : vspace(client).take(rxDma.size),
+      size: rxDma.size,
+    };
     sys.copiers.push(copier);
     sys.clients.push(client);
     sys.clientConfigs.push(cfg);

@@ -167,6 +167,22 @@ describe('InvariantChecker', () => {
     expect(checker.violations[0]!.detail).toContain('client c0');
   });
 
+  it('blames a frame a client read out of the RX DMA pool itself on that client, the addressee its victim', () => {
+    const { sim, checker } = started();
+    const c0 = sim.clients[0]!.pd as NetClient;
+    const frame = new Uint8Array(64);
+    frame.set([0x02, 0, 0, 0, 0, 0x11], 0); // c1's address, snooped by c0
+    c0.snooping = true;
+    c0.onFrame!(0, 10e6, frame, 0, 64);
+    frame.fill(0xff, 0, 6); // broadcast is anyone's
+    c0.onFrame!(0, 10e6, frame, 0, 64);
+    c0.snooping = false;
+    expect(checker.violations).toEqual([
+      expect.objectContaining({ kind: 'frame-to-wrong-client', component: 'c0', victim: 'client c1' }),
+    ]);
+    expect(checker.violations[0]!.detail).toContain('out of the shared RX DMA pool');
+  });
+
   it('skips buffer conservation, with a reason, on systems other than the full one', () => {
     const sim = buildSimulation(scenario(false, 'sddf-4pd'));
     const checker = new InvariantChecker();

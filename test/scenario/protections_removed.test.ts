@@ -1,6 +1,8 @@
 // "Protection removed" demonstrations (issue 9): for each invariant the checker has, a scenario
 // whose attack breaks it once the protection that stops the attack is removed
 // (`protections: { <name>: false }`), and leaves it whole with every protection on, same seed.
+// (rx_copier removes a component rather than a check: the copiers that keep the RX DMA pool away
+// from clients.)
 // Each violation must name the trusted component and the victim.
 import { describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../src/report/result.js';
@@ -72,6 +74,25 @@ faults:
   - { at: 20ms, kind: malformed-chain, target: bad }
 `;
 
+// Two honest clients receiving, and an attacker that walks the shared RX DMA pool by address.
+const SNOOP_BASE = `name: snoop
+seed: 3
+duration: 40ms
+warmup: 10ms
+clients:
+  - { name: bad, kind: native, app: echo }
+  - { name: c0, kind: native, app: echo }
+  - { name: c1, kind: native, app: echo }
+load:
+  - { to: c0, rate: 300Mbps, streams: 2 }
+  - { to: c1, rate: 300Mbps, streams: 2 }
+  - { to: bad, rate: 100Mbps }
+invariants: { check: true }
+`;
+const SNOOP = `${SNOOP_BASE}faults:
+  - { at: 20ms, kind: snoop-rx-pool, target: bad }
+`;
+
 describe('protection removed: each invariant breaks without its protection, holds with it', () => {
   it('TX buffer conservation, virt_tx_queue_guard: a duplicate flood makes virt_tx lose another client’s buffers', () => {
     const { off, on } = demonstrate(FLOOD, 'virt_tx_queue_guard');
@@ -109,6 +130,31 @@ describe('protection removed: each invariant breaks without its protection, hold
     expect(on.faults).toEqual([]);
   });
 
+  it('frames reach only their own client, rx_copier: without copiers a client reads the others’ frames out of the RX DMA pool', () => {
+    const { off, on } = demonstrate(SNOOP, 'rx_copier');
+    // Off: bad maps the pool read-only, as every client of a copier-less system does, and its walk
+    // finds frames for both honest clients in buffers virt_rx handed to them.
+    const leaked = violations(off);
+    expect(leaked.length).toBeGreaterThan(0);
+    expect(leaked.every((v) => v.kind === 'frame-to-wrong-client' && v.component === 'bad')).toBe(true);
+    expect(new Set(leaked.map((v) => v.victim))).toEqual(new Set(['client c0', 'client c1']));
+    expect(leaked[0]!.detail).toMatch(
+      /^client bad \(02:00:00:00:00:10\) read a frame for c[01] \(02:00:00:00:00:1[12]\) out of the shared RX DMA pool/,
+    );
+    expect(off.faults).toEqual([]);
+    // On: bad has no mapping of the pool, its first read faults and stops it; nothing leaks and
+    // nobody else notices.
+    expect(violations(on)).toEqual([]);
+    expect(on.faults.map((f) => [f.thread, f.kind])).toEqual([['bad', 'vm-fault']]);
+    expect(on.faults[0]!.detail).toMatch(/^bad: unmapped read of \d+ bytes at 0x[0-9a-f]+$/);
+    const calm = run(SNOOP_BASE, 'rx_copier', true);
+    const rx = (d: ResultDocument, name: string) => d.clients.find((c) => c.name === name)!.rx_mbps;
+    for (const name of ['c0', 'c1']) {
+      expect(rx(on, name)).toBeGreaterThanOrEqual(0.95 * rx(calm, name));
+      expect(on.load.find((l) => l.to === name)!.lost).toBe(0);
+    }
+  });
+
   it('trusted components never throw or stall, vmm_chain_validation: the VMM follows a scribbled chain out of guest RAM', () => {
     const { off, on } = demonstrate(MALFORMED, 'vmm_chain_validation');
     const stopped = violations(off).find((v) => v.kind === 'trusted-component-stopped');
@@ -135,6 +181,27 @@ describe('the protections knob', () => {
     if (bad.ok) return;
     expect(bad.problems.map(formatProblem)).toEqual([
       "k.yaml:4:3: protections.virt_tx_queue_gard: unknown key 'virt_tx_queue_gard' (did you mean 'virt_tx_queue_guard'?)",
+    ]);
+  });
+
+  it('refuses rx_copier: false where there is no copying copier, or with what only a copier does', () => {
+    const bad = loadScenarioText(
+      [
+        'name: x',
+        'system: sddf-4pd',
+        'clients:',
+        '  - { name: a, kind: native, rx_rate_limit: { rate: 10Mbps, burst: 64KiB } }',
+        'protections: { rx_copier: false, copier_validation: false }',
+        '',
+      ].join('\n'),
+      'k.yaml',
+    );
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.problems.map(formatProblem)).toEqual([
+      "k.yaml:4:45: clients[0].rx_rate_limit: rx_rate_limit is applied by the client's copier, and protections.rx_copier is false",
+      "k.yaml:5:27: protections.rx_copier: system 'sddf-4pd' has no copying RX copiers to remove; rx_copier: false applies to the default system, sddf-5pd and echo-server",
+      'k.yaml:5:53: protections.copier_validation: there is no copier to validate anything: rx_copier is false',
     ]);
   });
 });
