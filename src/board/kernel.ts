@@ -96,6 +96,13 @@ export class Kernel implements EventSink {
   private accKernel = 0;
   private cursor = 0;
   private curCore: Core | null = null;
+  /**
+   * Cycles charged to `current`'s budget since the last accFlush, not yet added to its
+   * usedInPeriod. Thread fields are megamorphic loads and stores here (six thread classes share
+   * them), so the per-charge sum stays in the kernel; every switch of `current` flushes first.
+   * The sums are of whole cycles, so adding them later gives the same figures.
+   */
+  private curUsed = 0;
 
   /**
    * Observer of every dispatch (for traces): the thread, its core and the cycle span of
@@ -248,7 +255,7 @@ export class Kernel implements EventSink {
       this.accRestart(end);
     }
     this.cursor = end;
-    t.usedInPeriod += c;
+    this.curUsed += c;
   }
 
   private chargeKernel(cycles: number, onBehalf: Thread | null): void {
@@ -262,7 +269,9 @@ export class Kernel implements EventSink {
       this.accRestart(end);
     }
     this.cursor = end;
-    if (onBehalf !== null) onBehalf.usedInPeriod += c;
+    if (onBehalf === null) return;
+    if (onBehalf === this.current) this.curUsed += c;
+    else onBehalf.usedInPeriod += c;
   }
 
   /**
@@ -271,6 +280,10 @@ export class Kernel implements EventSink {
    * window edge, so booking them as two adjacent segments there is exact.
    */
   private accFlush(): void {
+    if (this.curUsed !== 0) {
+      this.current!.usedInPeriod += this.curUsed;
+      this.curUsed = 0;
+    }
     const t = this.accThread;
     if (t !== null && (this.accUser > 0 || this.accKernel > 0)) {
       const acct = this.curCore!.acct;
