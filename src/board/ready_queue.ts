@@ -17,7 +17,8 @@ export class ReadyQueue {
   }
 
   push(thread: number, prio: number): void {
-    assert(prio >= 0 && prio <= 255, `bad priority ${prio}`);
+    // The message is built only on failure (a string per push otherwise).
+    if (!(prio >= 0 && prio <= 255)) assert(false, `bad priority ${prio}`);
     let ring = this.rings[prio]!;
     const n = this.counts[prio]!;
     if (n === ring.length) {
