@@ -76,7 +76,9 @@ export class RegionCache {
         if (this.stale[l] === 1) this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
       }
     }
-    dst.set(this.data.subarray(off, off + len), dstOff);
+    // A cached copy within this region loads straight into `data`: no view needed.
+    if (dst === this.data) dst.copyWithin(dstOff, off, off + len);
+    else dst.set(this.data.subarray(off, off + len), dstOff);
   }
 
   /**
