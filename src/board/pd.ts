@@ -43,9 +43,6 @@ export abstract class ProtectionDomain extends Thread {
   initDone = false;
   /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
   readonly pendingFaults: { child: number; info: FaultInfo }[] = [];
-  /** The one deferred signal / IRQ ack slot of the current entry point. */
-  deferredKind = 0;
-  deferredCh = -1;
   /** Channel end -> peer thread id, peer's channel id, or IRQ number. */
   readonly chanPeer = new Int32Array(MAX_CHANNELS).fill(-1);
   readonly chanPeerCh = new Int32Array(MAX_CHANNELS).fill(-1);
@@ -70,19 +67,22 @@ export abstract class ProtectionDomain extends Thread {
   }
   /** One slot per entry point; a second deferred call replaces the first (libmicrokit). */
   deferredNotify(ch: number): void {
-    this.deferredKind = 1;
-    this.deferredCh = ch;
+    const tcb = this.tcb;
+    tcb.deferredKind = 1;
+    tcb.deferredCh = ch;
   }
   irqAck(ch: number): void {
     this.kernel.irqAck(this, ch, false);
   }
   deferredIrqAck(ch: number): void {
-    this.deferredKind = 2;
-    this.deferredCh = ch;
+    const tcb = this.tcb;
+    tcb.deferredKind = 2;
+    tcb.deferredCh = ch;
   }
   /** The channel currently deferred, or -1 (sddf_deferred_notify_curr). */
   deferredNotifyCurr(): number {
-    return this.deferredKind === 1 ? this.deferredCh : -1;
+    const tcb = this.tcb;
+    return tcb.deferredKind === 1 ? tcb.deferredCh : -1;
   }
   ppcall(ch: number, msg: PpcMessage): void {
     this.kernel.ppcall(this, ch, msg);
@@ -146,6 +146,6 @@ export abstract class ProtectionDomain extends Thread {
   override onStopped(): void {
     this.pendingBits.fill(0);
     this.pendingAny = false;
-    this.deferredKind = 0;
+    this.tcb.deferredKind = 0;
   }
 }
