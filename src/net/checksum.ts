@@ -60,7 +60,7 @@ function sumWordsSwapped(buf: Uint8Array, off: number, len: number): number {
   // with no float conversion and no single dependency chain (a float64 sum of every dword was
   // latency-bound). Chunks of 8192 dwords keep each int32 sum below 2^31; the total is exact.
   for (let c = 0; c < n4; c += 8192) {
-    const cEnd = c + 8192 < n4 ? c + 8192 : n4;
+    const cEnd = Math.min(c + 8192, n4);
     let lo = 0;
     let hi = 0;
     for (let i = start + c; i < start + cEnd; i++) {
