@@ -333,7 +333,7 @@ export class Kernel implements EventSink {
     const target = this.threads[peer] as ProtectionDomain;
     const tch = from.chanPeerCh[ch]!;
     if (this.tcbs[peer]!.core === fromTcb.core) {
-      this.deliver(target, tch);
+      this.deliver(target, tch, this.tcbs[peer]!);
     } else {
       this.chargeKernel(this.costs.ipi, this.current);
       const at = this.cursor / this.ghz + this.costs.ipi_latency_ns;
@@ -342,13 +342,15 @@ export class Kernel implements EventSink {
   }
 
   /** Sets a notification bit and wakes the PD if it was waiting. */
-  private deliver(target: ProtectionDomain, ch: number): void {
-    const tcb = target.tcb;
+  private deliver(target: ProtectionDomain, ch: number, tcb: Tcb = target.tcb): void {
     if (tcb.state === T_STOPPED) {
       target.signalsLost++;
       return;
     }
-    target.setPending(ch);
+    // ProtectionDomain.setPending, written out on the Tcb's PdSignals (monomorphic here).
+    const sig = tcb.signals!;
+    sig.bits[ch >>> 5]! |= 1 << (ch & 31);
+    sig.any = true;
     if (tcb.state === T_BLOCKED) this.makeReady(target);
   }
 
@@ -637,8 +639,8 @@ export class Kernel implements EventSink {
         break;
       }
       case EV_SIGNAL: {
-        const t = this.threads[Math.floor(payload / CH_SPAN)] as ProtectionDomain;
-        this.deliver(t, payload % CH_SPAN);
+        const tid = Math.floor(payload / CH_SPAN);
+        this.deliver(this.threads[tid] as ProtectionDomain, payload % CH_SPAN, this.tcbs[tid]!);
         break;
       }
       case EV_REPLENISH: {

@@ -1,4 +1,5 @@
 import type { Kernel } from './kernel.js';
+import type { PdSignals } from './pd.js';
 
 /** Scheduling states of a thread (a PD's TCB or a vCPU). */
 export const T_BLOCKED = 0;
@@ -39,6 +40,8 @@ export class Tcb {
   /** A PD's one deferred signal / IRQ ack slot of the current entry point: kind 0 none, 1 signal, 2 IRQ ack. */
   deferredKind = 0;
   deferredCh = -1;
+  /** A PD's notification state (its own object, shared); null for a vCPU. */
+  signals: PdSignals | null = null;
 }
 
 /**
