@@ -5,6 +5,9 @@ import type { Region } from './memory.js';
 export const CACHE_LINE = 64;
 const LINE_SHIFT = 6;
 
+/** Loads up to this many bytes are copied byte by byte (see cpuRead). */
+const SMALL_COPY = 16;
+
 const INVALID = 0;
 const CLEAN = 1;
 const DIRTY = 2;
@@ -76,9 +79,14 @@ export class RegionCache {
         if (this.stale[l] === 1) this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
       }
     }
+    const data = this.data;
     // A cached copy within this region loads straight into `data`: no view needed.
-    if (dst === this.data) dst.copyWithin(dstOff, off, off + len);
-    else dst.set(this.data.subarray(off, off + len), dstOff);
+    if (dst === data) dst.copyWithin(dstOff, off, off + len);
+    else if (len <= SMALL_COPY && dst.buffer !== data.buffer) {
+      // A header-sized load (virt_rx reads each frame's destination MAC): a byte loop is cheaper
+      // than making a view and calling set(); distinct buffers, so no overlap to worry about.
+      for (let i = 0; i < len; i++) dst[dstOff + i] = data[off + i]!;
+    } else dst.set(data.subarray(off, off + len), dstOff);
   }
 
   /**
