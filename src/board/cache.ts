@@ -82,9 +82,10 @@ export class RegionCache {
     const data = this.data;
     // A cached copy within this region loads straight into `data`: no view needed.
     if (dst === data) dst.copyWithin(dstOff, off, off + len);
-    else if (len <= SMALL_COPY && dst.buffer !== data.buffer) {
+    else if (len <= SMALL_COPY) {
       // A header-sized load (virt_rx reads each frame's destination MAC): a byte loop is cheaper
-      // than making a view and calling set(); distinct buffers, so no overlap to worry about.
+      // than making a view and calling set(). `data` is this cache's own buffer and nothing makes
+      // other views of it, so dst (not data itself) cannot overlap it.
       for (let i = 0; i < len; i++) dst[dstOff + i] = data[off + i]!;
     } else dst.set(data.subarray(off, off + len), dstOff);
   }

@@ -99,8 +99,9 @@ export function copyAndSumWords(
   if (len <= 0) return sum;
   const sv = dataViewOf(src);
   const sBase = src.byteOffset + srcOff;
-  // dataViewOf caches the last buffer; fetch the destination view second only when it differs.
-  const dv = dst.buffer === src.buffer ? sv : dataViewOf(dst);
+  // dataViewOf caches the last array and buffer; fetch the destination view second only when it
+  // is another array (comparing the arrays, not their buffers: the buffer getter is slow).
+  const dv = dst === src ? sv : dataViewOf(dst);
   const dBase = dst.byteOffset + dstOff;
   const len4 = len & ~3;
   let i = 0;
