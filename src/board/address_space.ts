@@ -69,6 +69,7 @@ export class AddressSpace {
   trap: TrapHandler | null = null;
   faults = 0;
   private last: Mapping | null = null;
+  private prev: Mapping | null = null;
   private readonly trapOut = { value: 0 };
   private readonly trapInfo: MemoryFaultInfo = {
     addr: 0,
@@ -110,6 +111,7 @@ export class AddressSpace {
   unmapAll(): void {
     this.mappings.length = 0;
     this.last = null;
+    this.prev = null;
   }
 
   mappingOf(regionName: string): Mapping | null {
@@ -121,8 +123,17 @@ export class AddressSpace {
   find(vaddr: number, len: number): Mapping | null {
     const l = this.last;
     if (l !== null && vaddr >= l.vaddr && vaddr + len <= l.vaddr + l.size) return l;
+    // The mapping used before the last one: a copy alternates between a source and a
+    // destination mapping, which would otherwise send every access to the scan below.
+    const p = this.prev;
+    if (p !== null && vaddr >= p.vaddr && vaddr + len <= p.vaddr + p.size) {
+      this.prev = l;
+      this.last = p;
+      return p;
+    }
     for (const m of this.mappings) {
       if (vaddr >= m.vaddr && vaddr + len <= m.vaddr + m.size) {
+        this.prev = l;
         this.last = m;
         return m;
       }
@@ -235,7 +246,10 @@ export class AddressSpace {
     const srcCached = s.cached && sr.cache !== null;
     const dstCached = d.cached && dr.cache !== null;
     if (!srcCached && !dstCached) {
-      dr.bytes.set(sr.bytes.subarray(so, so + len), dOff);
+      // Within one region (a guest copying inside its RAM) copyWithin moves the bytes with the
+      // same overlap semantics as set() and no view allocated per copy.
+      if (dr === sr) dr.bytes.copyWithin(dOff, so, so + len);
+      else dr.bytes.set(sr.bytes.subarray(so, so + len), dOff);
       return;
     }
     if (!dstCached) {

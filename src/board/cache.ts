@@ -5,6 +5,9 @@ import type { Region } from './memory.js';
 export const CACHE_LINE = 64;
 const LINE_SHIFT = 6;
 
+/** Loads up to this many bytes are copied byte by byte (see cpuRead). */
+const SMALL_COPY = 16;
+
 const INVALID = 0;
 const CLEAN = 1;
 const DIRTY = 2;
@@ -76,7 +79,15 @@ export class RegionCache {
         if (this.stale[l] === 1) this.log.record(COHERENCE_CPU_READ_STALE, who, this.region.name, l);
       }
     }
-    dst.set(this.data.subarray(off, off + len), dstOff);
+    const data = this.data;
+    // A cached copy within this region loads straight into `data`: no view needed.
+    if (dst === data) dst.copyWithin(dstOff, off, off + len);
+    else if (len <= SMALL_COPY) {
+      // A header-sized load (virt_rx reads each frame's destination MAC): a byte loop is cheaper
+      // than making a view and calling set(). `data` is this cache's own buffer and nothing makes
+      // other views of it, so dst (not data itself) cannot overlap it.
+      for (let i = 0; i < len; i++) dst[dstOff + i] = data[off + i]!;
+    } else dst.set(data.subarray(off, off + len), dstOff);
   }
 
   /**

@@ -113,5 +113,9 @@ export function resolveCosts(
     else costs[k] = v;
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, costs: costs as Costs & Record<string, number> };
+  // Seventy-odd properties added under computed names leave `costs` in V8's dictionary mode, and
+  // every component reads its costs on the hot path (`this.c.copy_pkt`): a hash lookup through
+  // the generic load IC each time, even in optimised code. The spread copy (same keys, same
+  // order, same values) has fast properties, which optimised code loads directly.
+  return { ok: true, costs: { ...costs } as Costs & Record<string, number> };
 }

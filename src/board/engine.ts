@@ -19,8 +19,13 @@ export class Engine {
    * event's (whole-ns time, target, arg). Same scenario, seed and build => same value.
    */
   traceHash = 0x811c9dc5;
-  /** The end time of the runUntil in progress: work must not be done past it without an event. */
-  horizon = 0;
+  /**
+   * The end time of the runUntil in progress: work must not be done past it without an event.
+   * Starts as a non-integer (-Infinity: no run yet, no batch may run ahead) so V8 stores it as a
+   * double from the start; a 0 here became a double at the first run end that is not a small integer, which
+   * deprecated the engine's map and deoptimised a dozen hot functions mid-run.
+   */
+  horizon = Number.NEGATIVE_INFINITY;
   /** Optional recorder of every dispatched event (recordings for replay); null normally. */
   recorder: { record(time: number, target: number, arg: number): void } | null = null;
 

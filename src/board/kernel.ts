@@ -13,6 +13,7 @@ import {
   T_RUNNING,
   T_STOPPED,
   T_THROTTLED,
+  type Tcb,
   type Thread,
 } from './thread.js';
 import { MAX_VIRQ, VirtualCpu } from './vcpu.js';
@@ -81,6 +82,8 @@ export class Kernel implements EventSink {
   readonly costs: Costs;
   readonly ghz: number;
   readonly threads: Thread[] = [];
+  /** threads[i].tcb, so hot paths reach a thread's scheduling state without a megamorphic load. */
+  private readonly tcbs: Tcb[] = [];
   private readonly cores: Core[] = [];
   private readonly irqs = new Map<number, IrqLine>();
   private readonly sinkId: number;
@@ -88,14 +91,23 @@ export class Kernel implements EventSink {
 
   /** The thread whose work is being charged now, and the cycle cursor of its core. */
   current: Thread | null = null;
-  // The open accounting interval (see accFlush).
-  private accThread: Thread | null = null;
+  /** current's Tcb (null when current is). */
+  private curTcb: Tcb | null = null;
+  // The open accounting interval (see accFlush); accTcb is the Tcb of the thread it is open for.
+  private accTcb: Tcb | null = null;
   private accStart = 0;
   private accLimit = -1;
   private accUser = 0;
   private accKernel = 0;
   private cursor = 0;
   private curCore: Core | null = null;
+  /**
+   * Cycles charged to `current`'s budget since the last accFlush, not yet added to its
+   * usedInPeriod. Thread fields are megamorphic loads and stores here (six thread classes share
+   * them), so the per-charge sum stays in the kernel; every switch of `current` flushes first.
+   * The sums are of whole cycles, so adding them later gives the same figures.
+   */
+  private curUsed = 0;
 
   /**
    * Observer of every dispatch (for traces): the thread, its core and the cycle span of
@@ -149,6 +161,7 @@ export class Kernel implements EventSink {
       }
     }
     this.threads.push(t);
+    this.tcbs.push(t.tcb);
     return t;
   }
 
@@ -235,34 +248,37 @@ export class Kernel implements EventSink {
 
   /** Charges user-level cycles to the current thread. */
   charge(cycles: number): void {
-    const t = this.current;
+    const t = this.curTcb;
     if (t === null || !(cycles > 0)) return;
     const c = Math.round(cycles);
     const end = this.cursor + c;
     // Fast path: cycles that stay inside the current accounting interval are only summed;
     // where inside the interval they fell does not matter to any figure.
-    if (t === this.accThread && end <= this.accLimit) this.accUser += c;
+    if (t === this.accTcb && end <= this.accLimit) this.accUser += c;
     else {
       this.accFlush();
       this.curCore!.acct.add(t.id, this.cursor, c);
       this.accRestart(end);
     }
     this.cursor = end;
-    t.usedInPeriod += c;
+    this.curUsed += c;
   }
 
   private chargeKernel(cycles: number, onBehalf: Thread | null): void {
     const c = Math.round(cycles);
     if (c <= 0) return;
     const end = this.cursor + c;
-    if (onBehalf !== null && onBehalf === this.accThread && end <= this.accLimit) this.accKernel += c;
+    if (onBehalf !== null && onBehalf === this.current && this.curTcb === this.accTcb && end <= this.accLimit)
+      this.accKernel += c;
     else {
       this.accFlush();
       this.curCore!.acct.add(ACCT_KERNEL, this.cursor, c, onBehalf === null ? -1 : onBehalf.id);
       this.accRestart(end);
     }
     this.cursor = end;
-    if (onBehalf !== null) onBehalf.usedInPeriod += c;
+    if (onBehalf === null) return;
+    if (onBehalf === this.current) this.curUsed += c;
+    else onBehalf.tcb.usedInPeriod += c;
   }
 
   /**
@@ -271,7 +287,11 @@ export class Kernel implements EventSink {
    * window edge, so booking them as two adjacent segments there is exact.
    */
   private accFlush(): void {
-    const t = this.accThread;
+    if (this.curUsed !== 0) {
+      this.curTcb!.usedInPeriod += this.curUsed;
+      this.curUsed = 0;
+    }
+    const t = this.accTcb;
     if (t !== null && (this.accUser > 0 || this.accKernel > 0)) {
       const acct = this.curCore!.acct;
       if (this.accUser > 0) acct.add(t.id, this.accStart, this.accUser);
@@ -284,7 +304,7 @@ export class Kernel implements EventSink {
 
   /** Opens a new accounting interval at `at` for the current thread. */
   private accRestart(at: number): void {
-    this.accThread = this.current;
+    this.accTcb = this.curTcb;
     this.accStart = at;
     this.accLimit = this.curCore!.acct.nextBoundary(at);
   }
@@ -308,26 +328,30 @@ export class Kernel implements EventSink {
       return;
     }
     if (this.signalDrops.size > 0 && this.dropped(from, peer)) return;
-    from.notificationsSent++;
+    const fromTcb = from.tcb;
+    fromTcb.notificationsSent++;
     const target = this.threads[peer] as ProtectionDomain;
     const tch = from.chanPeerCh[ch]!;
-    if (target.core === from.core) {
-      this.deliver(target, tch);
+    if (this.tcbs[peer]!.core === fromTcb.core) {
+      this.deliver(target, tch, this.tcbs[peer]!);
     } else {
       this.chargeKernel(this.costs.ipi, this.current);
       const at = this.cursor / this.ghz + this.costs.ipi_latency_ns;
-      this.engine.at(at, this.sinkId, (target.id * CH_SPAN + tch) * 8 + EV_SIGNAL);
+      this.engine.at(at, this.sinkId, (peer * CH_SPAN + tch) * 8 + EV_SIGNAL);
     }
   }
 
   /** Sets a notification bit and wakes the PD if it was waiting. */
-  private deliver(target: ProtectionDomain, ch: number): void {
-    if (target.state === T_STOPPED) {
+  private deliver(target: ProtectionDomain, ch: number, tcb: Tcb = target.tcb): void {
+    if (tcb.state === T_STOPPED) {
       target.signalsLost++;
       return;
     }
-    target.setPending(ch);
-    if (target.state === T_BLOCKED) this.makeReady(target);
+    // ProtectionDomain.setPending, written out on the Tcb's PdSignals (monomorphic here).
+    const sig = tcb.signals!;
+    sig.bits[ch >>> 5]! |= 1 << (ch & 31);
+    sig.any = true;
+    if (tcb.state === T_BLOCKED) this.makeReady(target);
   }
 
   irqAck(pd: ProtectionDomain, ch: number, deferred: boolean): void {
@@ -432,9 +456,11 @@ export class Kernel implements EventSink {
   /** Runs `fn` as `t`'s work on the current core (for PPCs and VM exits). */
   private nested(t: Thread, fn: () => void): void {
     const saved = this.current;
+    const savedTcb = this.curTcb;
     const savedState = t.state;
     this.accFlush();
     this.current = t;
+    this.curTcb = t.tcb;
     this.accRestart(this.cursor);
     t.state = T_RUNNING;
     try {
@@ -443,6 +469,7 @@ export class Kernel implements EventSink {
       if (!isStop(e)) throw e;
       this.accFlush();
       this.current = saved;
+      this.curTcb = savedTcb;
       this.accRestart(this.cursor);
       t.state = savedState; // so that stopThread takes it off a ready queue
       this.stopThread(t, stopKind(e), e.message, stopAccess(e));
@@ -450,6 +477,7 @@ export class Kernel implements EventSink {
     }
     this.accFlush();
     this.current = saved;
+    this.curTcb = savedTcb;
     this.accRestart(this.cursor);
     t.state = savedState;
     // Woken while it served the call (an IRQ it acked, ...): queue it now.
@@ -465,9 +493,11 @@ export class Kernel implements EventSink {
     // The VMM's fault handler runs now, on this core, charged to the VMM (as nested() does,
     // written out because VM exits are frequent enough that a closure per exit shows).
     const saved = this.current;
+    const savedTcb = this.curTcb;
     const savedState = vmm.state;
     this.accFlush();
     this.current = vmm;
+    this.curTcb = vmm.tcb;
     this.accRestart(this.cursor);
     vmm.state = T_RUNNING;
     try {
@@ -476,6 +506,7 @@ export class Kernel implements EventSink {
       if (!isStop(e)) throw e;
       this.accFlush();
       this.current = saved;
+      this.curTcb = savedTcb;
       this.accRestart(this.cursor);
       vmm.state = savedState;
       this.stopThread(vmm, stopKind(e), e.message, stopAccess(e));
@@ -483,6 +514,7 @@ export class Kernel implements EventSink {
     }
     this.accFlush();
     this.current = saved;
+    this.curTcb = savedTcb;
     this.accRestart(this.cursor);
     vmm.state = savedState;
     if (savedState === T_BLOCKED && vmm.hasWork()) this.makeReady(vmm);
@@ -580,12 +612,14 @@ export class Kernel implements EventSink {
   // ------------------------------------------------------------------ scheduling
 
   private makeReady(t: Thread): void {
-    if (t.state === T_STOPPED || t.state === T_READY || t.state === T_RUNNING) return;
+    const tcb = t.tcb;
+    const s = tcb.state;
+    if (s === T_STOPPED || s === T_READY || s === T_RUNNING) return;
     // A throttled thread stays off the ready queue until its replenishment.
-    if (t.state === T_THROTTLED) return;
-    t.state = T_READY;
-    const core = this.cores[t.core]!;
-    core.ready.push(t.id, t.priority);
+    if (s === T_THROTTLED) return;
+    tcb.state = T_READY;
+    const core = this.cores[tcb.core]!;
+    core.ready.push(tcb.id, tcb.priority);
     this.kick(core);
   }
 
@@ -605,8 +639,8 @@ export class Kernel implements EventSink {
         break;
       }
       case EV_SIGNAL: {
-        const t = this.threads[Math.floor(payload / CH_SPAN)] as ProtectionDomain;
-        this.deliver(t, payload % CH_SPAN);
+        const tid = Math.floor(payload / CH_SPAN);
+        this.deliver(this.threads[tid] as ProtectionDomain, payload % CH_SPAN, this.tcbs[tid]!);
         break;
       }
       case EV_REPLENISH: {
@@ -655,7 +689,9 @@ export class Kernel implements EventSink {
       return false;
     }
     const t = this.threads[tid]!;
+    const tcb = this.tcbs[tid]!;
     this.current = t;
+    this.curTcb = tcb;
     this.curCore = core;
     this.cursor = start;
     const entryStart = start;
@@ -665,48 +701,51 @@ export class Kernel implements EventSink {
       core.pendingKernel = 0;
     }
     // MCS: a new period starts once the old one has passed.
-    if (t.budgetCycles !== Number.POSITIVE_INFINITY && this.cursor >= t.periodStart + t.periodCycles) {
-      t.periodStart = this.cursor;
-      t.usedInPeriod = 0;
+    if (tcb.budgetCycles !== Number.POSITIVE_INFINITY && this.cursor >= tcb.periodStart + tcb.periodCycles) {
+      tcb.periodStart = this.cursor;
+      tcb.usedInPeriod = 0;
     }
     if (core.lastThread !== t) this.chargeKernel(this.costs.ctx_switch, t);
-    t.state = T_RUNNING;
-    t.dispatches++;
+    tcb.state = T_RUNNING;
+    tcb.dispatches++;
     try {
       t.run();
     } catch (e) {
       if (!isStop(e)) throw e;
       this.stopThread(t, stopKind(e), e.message, stopAccess(e));
     }
-    if (t instanceof ProtectionDomain && t.state === T_RUNNING) {
-      // The deferred signal or IRQ ack goes out with the Recv that ends the entry.
-      if (t.deferredKind === 1) this.signalPeer(t, t.deferredCh);
-      else if (t.deferredKind === 2) this.irqAck(t, t.deferredCh, true);
-      t.deferredKind = 0;
+    if (tcb.deferredKind !== 0 && tcb.state === T_RUNNING) {
+      // The deferred signal or IRQ ack goes out with the Recv that ends the entry (only a PD
+      // defers anything).
+      const pd = t as ProtectionDomain;
+      if (tcb.deferredKind === 1) this.signalPeer(pd, tcb.deferredCh);
+      else if (tcb.deferredKind === 2) this.irqAck(pd, tcb.deferredCh, true);
+      tcb.deferredKind = 0;
     }
-    if (t.state === T_RUNNING) this.syscall(this.costs.syscall_recv);
+    if (tcb.state === T_RUNNING) this.syscall(this.costs.syscall_recv);
     this.accFlush();
-    this.accThread = null;
+    this.accTcb = null;
     if (this.onEntry !== null) this.onEntry(t, core.id, entryStart, this.cursor);
     start = this.cursor;
     this.current = null;
+    this.curTcb = null;
     this.curCore = null;
     core.lastThread = t;
-    if (t.state === T_RUNNING) {
-      if (t.usedInPeriod >= t.budgetCycles) {
-        t.state = T_THROTTLED;
+    if (tcb.state === T_RUNNING) {
+      if (tcb.usedInPeriod >= tcb.budgetCycles) {
+        tcb.state = T_THROTTLED;
         t.throttles++;
         // Entries run to completion, so an overrun is paid back: wait one period per budget used.
-        const periods = Math.max(1, Math.floor(t.usedInPeriod / t.budgetCycles));
-        t.usedInPeriod -= periods * t.budgetCycles;
-        t.periodStart += (periods - 1) * t.periodCycles;
-        const at = (t.periodStart + t.periodCycles) / this.ghz;
-        this.engine.at(Math.max(at, start / this.ghz), this.sinkId, t.id * 8 + EV_REPLENISH);
+        const periods = Math.max(1, Math.floor(tcb.usedInPeriod / tcb.budgetCycles));
+        tcb.usedInPeriod -= periods * tcb.budgetCycles;
+        tcb.periodStart += (periods - 1) * tcb.periodCycles;
+        const at = (tcb.periodStart + tcb.periodCycles) / this.ghz;
+        this.engine.at(Math.max(at, start / this.ghz), this.sinkId, tid * 8 + EV_REPLENISH);
       } else if (t.hasWork()) {
-        t.state = T_READY;
-        core.ready.push(t.id, t.priority);
+        tcb.state = T_READY;
+        core.ready.push(tid, tcb.priority);
       } else {
-        t.state = T_BLOCKED;
+        tcb.state = T_BLOCKED;
       }
     }
     core.freeAt = start;

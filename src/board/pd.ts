@@ -19,6 +19,21 @@ export interface FaultInfo extends MemoryFaultInfo {
   readValue: number;
 }
 
+/**
+ * A PD's notification state: pending bits (32 channels per word; `any` says whether one is set),
+ * the batch being delivered, whether init has run, and faults from children. One class for every
+ * PD, reached through the PD's Tcb by the kernel, so these per-signal and per-dispatch accesses
+ * are monomorphic (on the PD subclasses themselves they were megamorphic).
+ */
+export class PdSignals {
+  readonly bits = new Int32Array(PENDING_WORDS);
+  readonly batch = new Int32Array(PENDING_WORDS);
+  any = false;
+  initDone = false;
+  /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
+  readonly faults: { child: number; info: FaultInfo }[] = [];
+}
+
 /** Up to 64 message registers of a protected procedure call. */
 export class PpcMessage {
   label = 0;
@@ -36,16 +51,8 @@ export abstract class ProtectionDomain extends Thread {
   parent: ProtectionDomain | null = null;
   /** Child id (Microkit `id`) under the parent, for faults. */
   childId = -1;
-  /** Pending notification bits, 32 channels per word; `pendingAny` says whether any is set. */
-  readonly pendingBits = new Int32Array(PENDING_WORDS);
-  private readonly batch = new Int32Array(PENDING_WORDS);
-  private pendingAny = false;
-  initDone = false;
-  /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
-  readonly pendingFaults: { child: number; info: FaultInfo }[] = [];
-  /** The one deferred signal / IRQ ack slot of the current entry point. */
-  deferredKind = 0;
-  deferredCh = -1;
+  /** Notification state (see PdSignals); also reachable as this.tcb.signals. */
+  readonly sig = new PdSignals();
   /** Channel end -> peer thread id, peer's channel id, or IRQ number. */
   readonly chanPeer = new Int32Array(MAX_CHANNELS).fill(-1);
   readonly chanPeerCh = new Int32Array(MAX_CHANNELS).fill(-1);
@@ -54,6 +61,22 @@ export abstract class ProtectionDomain extends Thread {
   constructor(name: string) {
     super(name);
     this.as = new AddressSpace(name);
+    this.tcb.signals = this.sig;
+  }
+
+  /** Pending notification bits, 32 channels per word. */
+  get pendingBits(): Int32Array {
+    return this.sig.bits;
+  }
+  get initDone(): boolean {
+    return this.sig.initDone;
+  }
+  set initDone(v: boolean) {
+    this.sig.initDone = v;
+  }
+  /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
+  get pendingFaults(): { child: number; info: FaultInfo }[] {
+    return this.sig.faults;
   }
 
   // ---- entry points (Microkit) ----
@@ -70,19 +93,22 @@ export abstract class ProtectionDomain extends Thread {
   }
   /** One slot per entry point; a second deferred call replaces the first (libmicrokit). */
   deferredNotify(ch: number): void {
-    this.deferredKind = 1;
-    this.deferredCh = ch;
+    const tcb = this.tcb;
+    tcb.deferredKind = 1;
+    tcb.deferredCh = ch;
   }
   irqAck(ch: number): void {
     this.kernel.irqAck(this, ch, false);
   }
   deferredIrqAck(ch: number): void {
-    this.deferredKind = 2;
-    this.deferredCh = ch;
+    const tcb = this.tcb;
+    tcb.deferredKind = 2;
+    tcb.deferredCh = ch;
   }
   /** The channel currently deferred, or -1 (sddf_deferred_notify_curr). */
   deferredNotifyCurr(): number {
-    return this.deferredKind === 1 ? this.deferredCh : -1;
+    const tcb = this.tcb;
+    return tcb.deferredKind === 1 ? tcb.deferredCh : -1;
   }
   ppcall(ch: number, msg: PpcMessage): void {
     this.kernel.ppcall(this, ch, msg);
@@ -106,28 +132,31 @@ export abstract class ProtectionDomain extends Thread {
 
   // ---- kernel side ----
   hasWork(): boolean {
-    return !this.initDone || this.pendingAny || this.pendingFaults.length > 0;
+    const sig = this.sig;
+    return !sig.initDone || sig.any || sig.faults.length > 0;
   }
 
   setPending(ch: number): void {
-    this.pendingBits[ch >>> 5]! |= 1 << (ch & 31);
-    this.pendingAny = true;
+    const sig = this.sig;
+    sig.bits[ch >>> 5]! |= 1 << (ch & 31);
+    sig.any = true;
   }
 
   run(): void {
-    if (!this.initDone) {
-      this.initDone = true;
+    const sig = this.sig;
+    if (!sig.initDone) {
+      sig.initDone = true;
       this.init();
       return;
     }
     // One notification word per Recv: every bit set now, lowest channel first.
-    const batch = this.batch;
-    const pending = this.pendingBits;
+    const batch = sig.batch;
+    const pending = sig.bits;
     for (let w = 0; w < PENDING_WORDS; w++) {
       batch[w] = pending[w]!;
       pending[w] = 0;
     }
-    this.pendingAny = false;
+    sig.any = false;
     for (let w = 0; w < PENDING_WORDS; w++) {
       let bits = batch[w]!;
       while (bits !== 0) {
@@ -136,16 +165,17 @@ export abstract class ProtectionDomain extends Thread {
         this.notified(w * 32 + bit);
       }
     }
-    if (!this.pendingAny && this.pendingFaults.length > 0) {
-      const f = this.pendingFaults.shift()!;
+    if (!sig.any && sig.faults.length > 0) {
+      const f = sig.faults.shift()!;
       const resume = this.fault(f.child, f.info);
       this.kernel.replyFault(this, f.child, resume);
     }
   }
 
   override onStopped(): void {
-    this.pendingBits.fill(0);
-    this.pendingAny = false;
-    this.deferredKind = 0;
+    const sig = this.sig;
+    sig.bits.fill(0);
+    sig.any = false;
+    this.tcb.deferredKind = 0;
   }
 }

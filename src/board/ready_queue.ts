@@ -17,7 +17,8 @@ export class ReadyQueue {
   }
 
   push(thread: number, prio: number): void {
-    assert(prio >= 0 && prio <= 255, `bad priority ${prio}`);
+    // The message is built only on failure (a string per push otherwise).
+    if (!(prio >= 0 && prio <= 255)) assert(false, `bad priority ${prio}`);
     let ring = this.rings[prio]!;
     const n = this.counts[prio]!;
     if (n === ring.length) {
@@ -28,7 +29,8 @@ export class ReadyQueue {
       this.heads[prio] = 0;
       ring = bigger;
     }
-    ring[(this.heads[prio]! + n) % ring.length] = thread;
+    // Ring lengths are powers of two (4, doubled when full): masking is the modulo without a division.
+    ring[(this.heads[prio]! + n) & (ring.length - 1)] = thread;
     this.counts[prio] = n + 1;
     this.bitmap[prio >>> 5]! |= 1 << (prio & 31);
     this.size++;
@@ -50,7 +52,7 @@ export class ReadyQueue {
     const ring = this.rings[p]!;
     const h = this.heads[p]!;
     const t = ring[h]!;
-    this.heads[p] = (h + 1) % ring.length;
+    this.heads[p] = (h + 1) & (ring.length - 1);
     const n = this.counts[p]! - 1;
     this.counts[p] = n;
     if (n === 0) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));

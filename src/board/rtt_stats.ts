@@ -170,7 +170,8 @@ export class RttStats {
 
   private _sort(): void {
     if (this.sorted) return;
-    this.samples.subarray(0, this.kept).sort();
+    const kept = this.samples.subarray(0, this.kept);
+    if (!radixSortNonNegative(kept)) kept.sort();
     this.sorted = true;
   }
 
@@ -179,4 +180,63 @@ export class RttStats {
     next.set(this.samples);
     this.samples = next;
   }
+}
+
+/** Below this many samples the built-in sort is as fast as the radix sort's fixed cost. */
+const RADIX_MIN = 2048;
+const RADIX_BINS = 1 << 16;
+let radixCounts: Uint32Array | null = null;
+
+/**
+ * Sorts `a` in place, ascending, if every value is finite and not negative (RTTs are); returns
+ * false, leaving `a` untouched, otherwise or when `a` is short. For such doubles the IEEE-754 bit
+ * pattern read as an unsigned 64-bit integer orders exactly as the number does (+0 is all zero
+ * bits; -0 and NaN are excluded), so a least-significant-digit radix sort over four 16-bit digits
+ * yields the very array Float64Array.prototype.sort would, in linear time (the built-in sort was
+ * ~1.5% of an R2 run, at the end, over tens of thousands of samples per statistic).
+ */
+function radixSortNonNegative(a: Float64Array): boolean {
+  const n = a.length;
+  if (n < RADIX_MIN) return false;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    // Rejects NaN, negatives and -0 (1 / -0 is -Infinity) and infinities.
+    if (!(x >= 0 && x < Number.POSITIVE_INFINITY) || (x === 0 && 1 / x < 0)) return false;
+  }
+  const counts = radixCounts ?? new Uint32Array(RADIX_BINS);
+  radixCounts = counts;
+  let src: Float64Array<ArrayBufferLike> = a;
+  let dst: Float64Array<ArrayBufferLike> = new Float64Array(n);
+  let srcWords: Uint32Array<ArrayBufferLike> = new Uint32Array(src.buffer, src.byteOffset, n * 2);
+  let dstWords: Uint32Array<ArrayBufferLike> = new Uint32Array(dst.buffer, dst.byteOffset, n * 2);
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  // Digit d (0 = least significant 16 bits) of element i lives in 32-bit word 2i + (d >> 1) on a
+  // little-endian host (2i + 1 - (d >> 1) on a big-endian one), shifted by 16 * (d & 1).
+  for (let d = 0; d < 4; d++) {
+    const wordOff = littleEndian ? d >> 1 : 1 - (d >> 1);
+    const shift = (d & 1) * 16;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(srcWords[2 * i + wordOff]! >>> shift) & 0xffff]!++;
+    let sum = 0;
+    for (let b = 0; b < RADIX_BINS; b++) {
+      const c = counts[b]!;
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const w0 = srcWords[2 * i]!;
+      const w1 = srcWords[2 * i + 1]!;
+      const j = counts[((wordOff === 0 ? w0 : w1) >>> shift) & 0xffff]!++;
+      dstWords[2 * j] = w0;
+      dstWords[2 * j + 1] = w1;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+    const tw = srcWords;
+    srcWords = dstWords;
+    dstWords = tw;
+  }
+  // Four passes: the sorted values are back in `a`.
+  return true;
 }

@@ -222,7 +222,8 @@ export class Wire implements EventSink, NicLink, HostLink {
   /** NicLink: the NIC serialises a frame; returns when it (and its gap) has left. */
   transmitFromNic(buf: Uint8Array, off: number, len: number, startNs: number): number {
     assert(off >= 0 && len >= 0 && off + len <= buf.length, 'frame range outside the NIC buffer');
-    assert(len <= WIRE_SLOT_SIZE, `NIC frame of ${len} bytes exceeds a wire slot`);
+    // The message is built only on failure: a template literal here cost a string per frame.
+    if (len > WIRE_SLOT_SIZE) assert(false, `NIC frame of ${len} bytes exceeds a wire slot`);
     const now = this.engine.now;
     let start = Math.max(startNs, this.fromNicFreeAt);
     if (start < now) start = now;

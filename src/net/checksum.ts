@@ -56,7 +56,20 @@ function sumWordsSwapped(buf: Uint8Array, off: number, len: number): number {
   const dwords = dwordsOf(buf);
   const start = p >>> 2;
   const n4 = n >>> 2;
-  for (let i = 0; i < n4; i++) le += dwords[start + i]!;
+  // Split each dword into its halves and add them as int32 in two independent sums: integer adds
+  // with no float conversion and no single dependency chain (a float64 sum of every dword was
+  // latency-bound). Chunks of 8192 dwords keep each int32 sum below 2^31; the total is exact.
+  for (let c = 0; c < n4; c += 8192) {
+    const cEnd = Math.min(c + 8192, n4);
+    let lo = 0;
+    let hi = 0;
+    for (let i = start + c; i < start + cEnd; i++) {
+      const x = dwords[i]!;
+      lo = (lo + (x & 0xffff)) | 0;
+      hi = (hi + (x >>> 16)) | 0;
+    }
+    le += lo + hi;
+  }
   p += n4 << 2;
   n -= n4 << 2;
   if (n >= 2) {
@@ -86,8 +99,9 @@ export function copyAndSumWords(
   if (len <= 0) return sum;
   const sv = dataViewOf(src);
   const sBase = src.byteOffset + srcOff;
-  // dataViewOf caches the last buffer; fetch the destination view second only when it differs.
-  const dv = dst.buffer === src.buffer ? sv : dataViewOf(dst);
+  // dataViewOf caches the last array and buffer; fetch the destination view second only when it
+  // is another array (comparing the arrays, not their buffers: the buffer getter is slow).
+  const dv = dst === src ? sv : dataViewOf(dst);
   const dBase = dst.byteOffset + dstOff;
   const len4 = len & ~3;
   let i = 0;

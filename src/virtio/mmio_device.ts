@@ -228,7 +228,8 @@ export class VirtioMmioDevice {
   /** The queue registers of queue i (i < numQueues, from the back-end's own loop). */
   queue(i: number): MmioQueueState {
     const q = this.queues[i];
-    assert(q !== undefined, `VirtioMmioDevice.queue: no queue ${i}`);
+    // The message is built only on failure (a string per call otherwise).
+    if (q === undefined) assert(false, `VirtioMmioDevice.queue: no queue ${i}`);
     return q;
   }
 

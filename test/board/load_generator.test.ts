@@ -302,4 +302,25 @@ describe('RttStats', () => {
     const s = new RttStats(new Prng(1));
     expect(s.summary()).toEqual({ count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 });
   });
+
+  it('sorts many samples into exactly the order Float64Array.sort gives (radix path and fallback)', () => {
+    const p = new Prng(11);
+    const shapes: ((i: number) => number)[] = [
+      () => 20_000 + p.nextInt(1_000_000) / 7, // fractional RTTs
+      () => p.nextInt(50), // many duplicates
+      (i) => (i % 3 === 0 ? 0 : p.nextInt(1 << 30) * 1e290), // zeros and huge values
+      () => p.nextInt(1000) * 5e-324, // subnormals
+      (i) => (i % 5 === 0 ? -p.nextInt(100) : p.nextInt(100)), // negatives: built-in sort
+    ];
+    for (const shape of shapes) {
+      const s = new RttStats(new Prng(1));
+      const ref = new Float64Array(5000);
+      for (let i = 0; i < ref.length; i++) {
+        ref[i] = shape(i);
+        s.add(ref[i]!);
+      }
+      void s.median;
+      expect(Array.from(s.keptSamples())).toEqual(Array.from(ref.sort()));
+    }
+  });
 });
