@@ -347,10 +347,8 @@ export class Kernel implements EventSink {
       target.signalsLost++;
       return;
     }
-    // ProtectionDomain.setPending, written out on the Tcb's PdSignals (monomorphic here).
-    const sig = tcb.signals!;
-    sig.bits[ch >>> 5]! |= 1 << (ch & 31);
-    sig.any = true;
+    // Through the Tcb's PdSignals rather than target.setPending: one class, a monomorphic call.
+    tcb.signals!.set(ch);
     if (tcb.state === T_BLOCKED) this.makeReady(target);
   }
 

@@ -32,6 +32,12 @@ export class PdSignals {
   initDone = false;
   /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
   readonly faults: { child: number; info: FaultInfo }[] = [];
+
+  /** Marks channel `ch` pending. */
+  set(ch: number): void {
+    this.bits[ch >>> 5]! |= 1 << (ch & 31);
+    this.any = true;
+  }
 }
 
 /** Up to 64 message registers of a protected procedure call. */
@@ -137,9 +143,7 @@ export abstract class ProtectionDomain extends Thread {
   }
 
   setPending(ch: number): void {
-    const sig = this.sig;
-    sig.bits[ch >>> 5]! |= 1 << (ch & 31);
-    sig.any = true;
+    this.sig.set(ch);
   }
 
   run(): void {

@@ -524,13 +524,7 @@ export class InvariantChecker implements RunObserver {
       );
       return;
     }
-    const dst =
-      buf[off]! * 2 ** 40 +
-      buf[off + 1]! * 2 ** 32 +
-      buf[off + 2]! * 2 ** 24 +
-      buf[off + 3]! * 2 ** 16 +
-      buf[off + 4]! * 2 ** 8 +
-      buf[off + 5]!;
+    const dst = readMac(buf, off);
     if (dst === mac || dst === MAC_BROADCAST) return;
     this.report(
       'frame-to-wrong-client',
