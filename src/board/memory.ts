@@ -31,20 +31,27 @@ export class Region {
   mappedCached = false;
   readonly log: CoherenceLog | null;
 
+  /**
+   * `backing` holds the region's DRAM at `backingOffset` (PhysicalMemory shares one block among
+   * many regions); a device region has none: every access goes to the handler.
+   */
   constructor(
     name: string,
     paddr: number,
     size: number,
     device: MmioHandler | null,
     log: CoherenceLog | null,
+    backing: ArrayBuffer | null = null,
+    backingOffset = 0,
   ) {
     this.log = log;
     this.name = name;
     this.paddr = paddr;
     this.size = size;
-    // Device regions keep a zero-length backing: every access goes to the handler.
-    this.bytes = new Uint8Array(device === null ? size : 0);
-    this.view = new DataView(this.bytes.buffer);
+    if (device !== null) this.bytes = new Uint8Array(0);
+    else if (backing === null) this.bytes = new Uint8Array(size);
+    else this.bytes = new Uint8Array(backing, backingOffset, size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.device = device;
   }
 
@@ -74,11 +81,26 @@ export interface AllocateOptions {
   align?: number;
 }
 
+/**
+ * Region bytes are carved out of shared blocks. A scenario with many guests has hundreds of MiB of
+ * regions it mostly never touches: allocated one by one, each mid-sized buffer comes from the C
+ * heap, which zeroes all of it (paging it in) on every run once earlier runs freed theirs, and
+ * V8 answers the hundreds of external allocations with a garbage collection every few. A block of
+ * 32 MiB or more is always a fresh mapping whose pages the OS zeroes only when first touched.
+ * Blocks grow with the memory placed so far, so a small board reserves little and a large one
+ * is carved from a few big blocks.
+ */
+const MIN_BLOCK_BYTES = 4 * 1024 * 1024;
+const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
+
 /** One physical address space with named regions placed in it, page aligned. */
 export class PhysicalMemory {
   readonly regions: Region[] = [];
   private readonly byName = new Map<string, Region>();
   private nextPaddr: number;
+  private block: ArrayBuffer | null = null;
+  private blockUsed = 0;
+  private blockTotal = 0;
 
   readonly log: CoherenceLog | null;
 
@@ -118,17 +140,40 @@ export class PhysicalMemory {
     const pageSize = roundUp(size, PAGE_SIZE);
     const align = Math.max(PAGE_SIZE, opts.align ?? PAGE_SIZE);
     const paddr = opts.paddr ?? roundUp(this.nextPaddr, align);
-    for (const r of this.regions) {
-      assert(
-        paddr + pageSize <= r.paddr || paddr >= r.paddr + r.size,
-        `region '${name}' overlaps region '${r.name}'`,
-      );
+    // nextPaddr is past every region, so only an explicitly placed region can overlap one.
+    if (opts.paddr !== undefined) {
+      for (const r of this.regions) {
+        assert(
+          paddr + pageSize <= r.paddr || paddr >= r.paddr + r.size,
+          `region '${name}' overlaps region '${r.name}'`,
+        );
+      }
     }
-    const region = new Region(name, paddr, pageSize, device, this.log);
+    let region: Region;
+    if (device !== null) region = new Region(name, paddr, pageSize, device, this.log);
+    else {
+      const offset = this.carve(pageSize);
+      region = new Region(name, paddr, pageSize, null, this.log, this.block, offset);
+    }
     this.regions.push(region);
     this.byName.set(name, region);
     if (paddr + pageSize > this.nextPaddr) this.nextPaddr = paddr + pageSize;
     return region;
+  }
+
+  /** Reserves `size` bytes of the current block (starting a new one if needed); returns the offset. */
+  private carve(size: number): number {
+    if (this.block === null || this.blockUsed + size > this.block.byteLength) {
+      const grow = Math.min(MAX_BLOCK_BYTES, Math.max(MIN_BLOCK_BYTES, this.blockTotal));
+      // Room for the next regions too, unless this one alone fills a block.
+      const bytes = size >= MAX_BLOCK_BYTES ? size : Math.max(grow, Math.min(MAX_BLOCK_BYTES, 2 * size));
+      this.block = new ArrayBuffer(bytes);
+      this.blockUsed = 0;
+      this.blockTotal += bytes;
+    }
+    const at = this.blockUsed;
+    this.blockUsed += size;
+    return at;
   }
 }
 
