@@ -82,14 +82,19 @@ export interface AllocateOptions {
 }
 
 /**
- * Region bytes are carved out of shared blocks. A scenario with many guests has hundreds of MiB of
- * regions it mostly never touches: allocated one by one, each mid-sized buffer comes from the C
- * heap, which zeroes all of it (paging it in) on every run once earlier runs freed theirs, and
- * V8 answers the hundreds of external allocations with a garbage collection every few. A block of
- * 32 MiB or more is always a fresh mapping whose pages the OS zeroes only when first touched.
- * Blocks grow with the memory placed so far, so a small board reserves little and a large one
- * is carved from a few big blocks.
+ * Regions below CARVE_BELOW are carved out of shared blocks. A scenario with many guests has
+ * hundreds of MiB of such regions (4 MiB guest RAMs, 1 MiB data regions) it mostly never touches:
+ * allocated one by one, each comes from the C heap once earlier runs freed theirs (glibc raises its
+ * mmap threshold on such frees), which zeroes all of it on every run, and V8 answers the hundreds
+ * of external allocations with a garbage collection every few. A block of 32 MiB or more is always
+ * a fresh mapping whose pages the OS zeroes only when first touched.
+ *
+ * Blocks grow with what was carved so far, so a small board reserves little: reserving more than
+ * a board needs is not free either (a single-guest run measured ~70% slower per frame with 32 MiB
+ * reserved for 19 MiB of regions, from V8's collections for external memory). Larger regions
+ * keep a buffer of their own, sized exactly.
  */
+const CARVE_BELOW = 8 * 1024 * 1024;
 const MIN_BLOCK_BYTES = 4 * 1024 * 1024;
 const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
 
@@ -150,7 +155,8 @@ export class PhysicalMemory {
       }
     }
     let region: Region;
-    if (device !== null) region = new Region(name, paddr, pageSize, device, this.log);
+    if (device !== null || pageSize >= CARVE_BELOW)
+      region = new Region(name, paddr, pageSize, device, this.log);
     else {
       const offset = this.carve(pageSize);
       region = new Region(name, paddr, pageSize, null, this.log, this.block, offset);
@@ -164,9 +170,7 @@ export class PhysicalMemory {
   /** Reserves `size` bytes of the current block (starting a new one if needed); returns the offset. */
   private carve(size: number): number {
     if (this.block === null || this.blockUsed + size > this.block.byteLength) {
-      const grow = Math.min(MAX_BLOCK_BYTES, Math.max(MIN_BLOCK_BYTES, this.blockTotal));
-      // Room for the next regions too, unless this one alone fills a block.
-      const bytes = size >= MAX_BLOCK_BYTES ? size : Math.max(grow, Math.min(MAX_BLOCK_BYTES, 2 * size));
+      const bytes = Math.min(MAX_BLOCK_BYTES, Math.max(MIN_BLOCK_BYTES, this.blockTotal, 2 * size));
       this.block = new ArrayBuffer(bytes);
       this.blockUsed = 0;
       this.blockTotal += bytes;
