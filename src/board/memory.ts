@@ -89,13 +89,14 @@ export interface AllocateOptions {
  * of external allocations with a garbage collection every few. A block of 32 MiB or more is always
  * a fresh mapping whose pages the OS zeroes only when first touched.
  *
- * Blocks grow with what was carved so far, so a small board reserves little: reserving more than
- * a board needs is not free either (a single-guest run measured ~70% slower per frame with 32 MiB
- * reserved for 19 MiB of regions, from V8's collections for external memory). Larger regions
- * keep a buffer of their own, sized exactly.
+ * Reserving more than a board needs is not free either: a single-guest run measured ~70% slower
+ * per frame with 32 MiB reserved for 19 MiB of regions, and eight guests ~10% slower with 32 MiB for
+ * 18, from V8's collections for the extra external memory. So the first 32 MiB of small regions get
+ * exact buffers, as do regions of 8 MiB or more; blocks start only where there are many small ones,
+ * and grow with the small regions placed so far.
  */
 const CARVE_BELOW = 8 * 1024 * 1024;
-const MIN_BLOCK_BYTES = 4 * 1024 * 1024;
+const CARVE_AFTER = 32 * 1024 * 1024;
 const MAX_BLOCK_BYTES = 64 * 1024 * 1024;
 
 /** One physical address space with named regions placed in it, page aligned. */
@@ -105,7 +106,8 @@ export class PhysicalMemory {
   private nextPaddr: number;
   private block: ArrayBuffer | null = null;
   private blockUsed = 0;
-  private blockTotal = 0;
+  /** Bytes of regions under CARVE_BELOW placed so far, carved or not. */
+  private smallBytes = 0;
 
   readonly log: CoherenceLog | null;
 
@@ -155,9 +157,10 @@ export class PhysicalMemory {
       }
     }
     let region: Region;
-    if (device !== null || pageSize >= CARVE_BELOW)
+    if (device !== null || pageSize >= CARVE_BELOW || this.smallBytes < CARVE_AFTER) {
       region = new Region(name, paddr, pageSize, device, this.log);
-    else {
+      if (device === null && pageSize < CARVE_BELOW) this.smallBytes += pageSize;
+    } else {
       const offset = this.carve(pageSize);
       region = new Region(name, paddr, pageSize, null, this.log, this.block, offset);
     }
@@ -170,11 +173,10 @@ export class PhysicalMemory {
   /** Reserves `size` bytes of the current block (starting a new one if needed); returns the offset. */
   private carve(size: number): number {
     if (this.block === null || this.blockUsed + size > this.block.byteLength) {
-      const bytes = Math.min(MAX_BLOCK_BYTES, Math.max(MIN_BLOCK_BYTES, this.blockTotal, 2 * size));
-      this.block = new ArrayBuffer(bytes);
+      this.block = new ArrayBuffer(Math.min(MAX_BLOCK_BYTES, Math.max(this.smallBytes, 2 * size)));
       this.blockUsed = 0;
-      this.blockTotal += bytes;
     }
+    this.smallBytes += size;
     const at = this.blockUsed;
     this.blockUsed += size;
     return at;
