@@ -216,6 +216,27 @@ export class NetQueueHandle {
     return this._read(this._active, this._activeOff, out);
   }
 
+  /**
+   * No sDDF counterpart: true when the free queue is empty and its consumer's signal is already
+   * requested, so net_request_signal_free and a re-check would change nothing. A consumer of many
+   * producers passes over the quiet ones with it. Tail and head are read as one word; a corrupt
+   * queue answers false, leaving it to the calls that count violations.
+   */
+  quietFree(): boolean {
+    return this._quiet(this._free, this._freeOff);
+  }
+
+  /** quietFree for the active queue. */
+  quietActive(): boolean {
+    return this._quiet(this._active, this._activeOff);
+  }
+
+  /** False when the active queue's length is out of range, as the counting calls would see it. */
+  saneActive(): boolean {
+    const w = this._active.getUint32(this._activeOff + TAIL, true);
+    return ((w - (w >>> 16)) & U16_MASK) <= this.capacity;
+  }
+
   // net_request_signal_free
   requestSignalFree(): void {
     this._free.setUint32(this._freeOff + SIGNALLED, 0, true);
@@ -258,6 +279,12 @@ export class NetQueueHandle {
       if (!this._enqueue(this._free, this._freeOff, i * NET_BUFFER_SIZE + base, 0, 0)) return i;
     }
     return n;
+  }
+
+  // Tail is the low half of the first word, head the high half.
+  private _quiet(q: DataView, off: number): boolean {
+    const w = q.getUint32(off + TAIL, true);
+    return (w & U16_MASK) === w >>> 16 && q.getUint32(off + SIGNALLED, true) === 0;
   }
 
   // Each helper reads tail and head once; a corrupt length is counted by whichever call sees it.

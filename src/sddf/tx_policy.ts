@@ -31,6 +31,11 @@ export interface TxPort {
   sleepOrRecheck(client: number): boolean;
   /** Room left under virt_tx's bound on buffers outstanding at the driver. */
   driverRoom(): number;
+  /**
+   * True when drainClient(i) would change nothing: client i's queue is empty with its signal
+   * requested, and looking at the driver's room records nothing either.
+   */
+  clientQuiet(client: number): boolean;
 }
 
 export interface TxPolicy {
@@ -45,7 +50,8 @@ export interface TxPolicy {
 export class FixedOrderPolicy implements TxPolicy {
   readonly name = 'fixed-order';
   provide(port: TxPort): void {
-    for (let i = 0; i < port.numClients; i++) drainClient(port, i);
+    // Skipping quiet clients only saves the simulator's time: with many clients most are quiet.
+    for (let i = 0; i < port.numClients; i++) if (!port.clientQuiet(i)) drainClient(port, i);
   }
 }
 

@@ -144,6 +144,15 @@ export class VirtTx extends ProtectionDomain implements TxPort {
     return this.queueGuard && this.drv.fullActive() ? 0 : room;
   }
 
+  /**
+   * An empty client queue is never peeked past, dequeued or throttled, and requesting a signal
+   * already requested writes what is there; driverRoom's look at the driver queue counts a
+   * violation only when that queue is corrupt.
+   */
+  clientQuiet(i: number): boolean {
+    return this.clients[i]!.quietActive() && (!this.queueGuard || this.drv.saneActive());
+  }
+
   sleepOrRecheck(i: number): boolean {
     const q = this.clients[i]!;
     q.requestSignalActive();

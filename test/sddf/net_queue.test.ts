@@ -609,4 +609,26 @@ describe('net queue facing a peer that writes garbage', () => {
     expect(h.dequeueActive(out)).toBe(true);
     expect(h.violations).toBe(5);
   });
+
+  it('calls a queue quiet only when empty with its signal requested, and counts nothing for asking', () => {
+    const a = new Arena(4);
+    const h = a.handle();
+    a.setIndices('active', 0xfffe, 0xfffe);
+    expect(h.quietActive()).toBe(true); // a zeroed flag reads as requested
+    h.cancelSignalActive();
+    expect(h.quietActive()).toBe(false);
+    h.requestSignalActive();
+    expect(h.quietActive()).toBe(true);
+    a.setIndices('active', 0xffff, 0); // length 1 across the wrap
+    expect(h.quietActive()).toBe(false);
+    expect(h.saneActive()).toBe(true);
+    a.setIndices('active', 0xfffe, 3); // length 5 > 4: corrupt
+    expect(h.quietActive()).toBe(false);
+    expect(h.saneActive()).toBe(false);
+    a.setIndices('free', 7, 7);
+    expect(h.quietFree()).toBe(true);
+    a.setIndices('free', 7, 8);
+    expect(h.quietFree()).toBe(false);
+    expect(h.violations).toBe(0);
+  });
 });

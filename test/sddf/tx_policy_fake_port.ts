@@ -78,6 +78,10 @@ export class FakePort implements TxPort {
     return this.room;
   }
 
+  clientQuiet(i: number): boolean {
+    return this.queues[i]!.length === 0 && this.wantsSignal[i]!;
+  }
+
   /** A client enqueues; true if it notifies virt_tx (the sDDF producer rule). */
   enqueue(i: number, lens: readonly number[]): boolean {
     this.queues[i]!.push(...lens);
