@@ -22,6 +22,15 @@ export function sumWords(buf: Uint8Array, off: number, len: number, sum: number)
   if (LITTLE_ENDIAN_HOST && len >= 64 && ((buf.byteOffset + off) & 1) === 0) {
     return sum + sumWordsSwapped(buf, off, len);
   }
+  // Headers (20-byte IPv4, 16-byte probe): byte pairs cost less than fetching the DataView,
+  // whose one-entry cache misses whenever callers alternate between buffers.
+  if (len < 64) {
+    const end = off + len - 1;
+    let i = off;
+    for (; i < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+    if (i === end) sum += buf[i]! << 8;
+    return sum;
+  }
   const view = dataViewOf(buf);
   const base = buf.byteOffset;
   const end4 = off + (len & ~3);
