@@ -36,6 +36,8 @@ export class Iommu {
   readonly blocked: BlockedDma[] = [];
   private log: CoherenceLog | null;
   private last: IommuWindow | null = null;
+  /** The window used before `last`: a NIC alternates between its descriptor ring and buffers. */
+  private prev: IommuWindow | null = null;
   /** Scratch out-parameters of translate(). */
   private tRegion: Region | null = null;
   private tOffset = 0;
@@ -62,20 +64,26 @@ export class Iommu {
   removeAll(): void {
     this.windows.length = 0;
     this.last = null;
+    this.prev = null;
   }
 
   /** Finds the window holding [io, io+len) with the permission; false means blocked. */
   private translate(io: number, len: number, perm: number): boolean {
     let w = this.last;
     if (w === null || io < w.ioaddr || io + len > w.ioaddr + w.size || (w.perms & perm) === 0) {
-      w = null;
-      for (const c of this.windows) {
-        if (io >= c.ioaddr && io + len <= c.ioaddr + c.size && (c.perms & perm) !== 0) {
-          w = c;
-          break;
+      const l = w;
+      w = this.prev;
+      if (w === null || io < w.ioaddr || io + len > w.ioaddr + w.size || (w.perms & perm) === 0) {
+        w = null;
+        for (const c of this.windows) {
+          if (io >= c.ioaddr && io + len <= c.ioaddr + c.size && (c.perms & perm) !== 0) {
+            w = c;
+            break;
+          }
         }
+        if (w === null) return false;
       }
-      if (w === null) return false;
+      this.prev = l;
       this.last = w;
     }
     this.tRegion = w.region;
