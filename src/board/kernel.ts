@@ -4,7 +4,7 @@ import { assert } from './assert.js';
 import type { Costs } from './cost_model.js';
 import { ACCT_IDLE, ACCT_KERNEL, CoreAccounting } from './cpu_accounting.js';
 import type { Engine, EventSink } from './engine.js';
-import { type FaultInfo, MAX_CHANNELS, type PpcMessage, ProtectionDomain } from './pd.js';
+import { type FaultInfo, MAX_CHANNELS, type PpcMessage, ProtectionDomain, runPdEntry } from './pd.js';
 import { ReadyQueue } from './ready_queue.js';
 import {
   type SchedParams,
@@ -706,8 +706,12 @@ export class Kernel implements EventSink {
     if (core.lastThread !== t) this.chargeKernel(this.costs.ctx_switch, t);
     tcb.state = T_RUNNING;
     tcb.dispatches++;
+    // PDs and vCPUs are the only threads; calling each kind's code directly keeps these call sites
+    // monomorphic (t's hidden class is one of every PD subclass).
+    const sig = tcb.signals;
     try {
-      t.run();
+      if (sig !== null) runPdEntry(t as ProtectionDomain, sig);
+      else (t as VirtualCpu).run();
     } catch (e) {
       if (!isStop(e)) throw e;
       this.stopThread(t, stopKind(e), e.message, stopAccess(e));
@@ -739,7 +743,7 @@ export class Kernel implements EventSink {
         tcb.periodStart += (periods - 1) * tcb.periodCycles;
         const at = (tcb.periodStart + tcb.periodCycles) / this.ghz;
         this.engine.at(Math.max(at, start / this.ghz), this.sinkId, tid * 8 + EV_REPLENISH);
-      } else if (t.hasWork()) {
+      } else if (sig !== null ? sig.hasWork() : (t as VirtualCpu).hasWork()) {
         tcb.state = T_READY;
         core.ready.push(tid, tcb.priority);
       } else {
