@@ -4,7 +4,7 @@ import { assert } from './assert.js';
 import type { Costs } from './cost_model.js';
 import { ACCT_IDLE, ACCT_KERNEL, CoreAccounting } from './cpu_accounting.js';
 import type { Engine, EventSink } from './engine.js';
-import { type FaultInfo, MAX_CHANNELS, type PpcMessage, ProtectionDomain, runPdEntry } from './pd.js';
+import { type FaultInfo, MAX_CHANNELS, type PdSignals, type PpcMessage, ProtectionDomain, runPdEntry } from './pd.js';
 import { ReadyQueue } from './ready_queue.js';
 import {
   type SchedParams,
@@ -30,6 +30,8 @@ const CH_SPAN = MAX_CHANNELS;
 /** Interrupt line state, as seL4 keeps it per IRQ handler. */
 interface IrqLine {
   pd: ProtectionDomain | null;
+  /** pd's Tcb (pd.tcb is a megamorphic load). */
+  tcb: Tcb;
   ch: number;
   level: boolean;
   masked: boolean;
@@ -217,7 +219,7 @@ export class Kernel implements EventSink {
   irq(pd: ProtectionDomain, ch: number, irq: number): void {
     assert(pd.chanPeer[ch] === -1 && pd.chanIrq[ch] === -1, `${pd.name}: channel id ${ch} used twice`);
     pd.chanIrq[ch] = irq;
-    this.irqs.set(irq, { pd, ch, level: false, masked: false, raised: 0 });
+    this.irqs.set(irq, { pd, tcb: pd.tcb, ch, level: false, masked: false, raised: 0 });
   }
 
   /** Makes every thread runnable for its init (Microkit boot). */
@@ -317,23 +319,26 @@ export class Kernel implements EventSink {
 
   notify(from: ProtectionDomain, ch: number): void {
     this.syscall(this.costs.syscall_signal);
-    this.signalPeer(from, ch);
+    // The sender is nearly always the running PD, whose Tcb is at hand; from.tcb is megamorphic.
+    this.signalPeer(from, from === this.current ? this.curTcb! : from.tcb, ch);
   }
 
-  private signalPeer(from: ProtectionDomain, ch: number): void {
-    const peer = ch >= 0 && ch < MAX_CHANNELS ? from.chanPeer[ch]! : -1;
+  /** `from` signals its channel `ch`; fromTcb is from.tcb. */
+  private signalPeer(from: ProtectionDomain, fromTcb: Tcb, ch: number): void {
+    // The channel tables through the Tcb's PdSignals: one class, where `from` is any PD subclass.
+    const sig = fromTcb.signals!;
+    const peer = ch >= 0 && ch < MAX_CHANNELS ? sig.chanPeer[ch]! : -1;
     if (peer < 0) {
       // Signalling a channel that does not exist is a capability error: nothing happens.
       from.signalsLost++;
       return;
     }
     if (this.signalDrops.size > 0 && this.dropped(from, peer)) return;
-    const fromTcb = from.tcb;
     fromTcb.notificationsSent++;
-    const target = this.threads[peer] as ProtectionDomain;
-    const tch = from.chanPeerCh[ch]!;
-    if (this.tcbs[peer]!.core === fromTcb.core) {
-      this.deliver(target, tch, this.tcbs[peer]!);
+    const tch = sig.chanPeerCh[ch]!;
+    const peerTcb = this.tcbs[peer]!;
+    if (peerTcb.core === fromTcb.core) {
+      this.deliver(this.threads[peer] as ProtectionDomain, tch, peerTcb);
     } else {
       this.chargeKernel(this.costs.ipi, this.current);
       const at = this.cursor / this.ghz + this.costs.ipi_latency_ns;
@@ -341,20 +346,25 @@ export class Kernel implements EventSink {
     }
   }
 
-  /** Sets a notification bit and wakes the PD if it was waiting. */
-  private deliver(target: ProtectionDomain, ch: number, tcb: Tcb = target.tcb): void {
+  /** Sets a notification bit and wakes the PD if it was waiting; tcb is target.tcb. */
+  private deliver(target: ProtectionDomain, ch: number, tcb: Tcb): void {
     if (tcb.state === T_STOPPED) {
       target.signalsLost++;
       return;
     }
     // Through the Tcb's PdSignals rather than target.setPending: one class, a monomorphic call.
     tcb.signals!.set(ch);
-    if (tcb.state === T_BLOCKED) this.makeReady(target);
+    if (tcb.state === T_BLOCKED) this.makeReady(tcb);
   }
 
   irqAck(pd: ProtectionDomain, ch: number, deferred: boolean): void {
     if (!deferred) this.syscall(this.costs.irq_ack);
-    const n = pd.chanIrq[ch]!;
+    this.ackIrqLine((pd === this.current ? this.curTcb! : pd.tcb).signals!, ch);
+  }
+
+  /** Unmasks the IRQ behind channel `ch` of the PD whose PdSignals are `sig`. */
+  private ackIrqLine(sig: PdSignals, ch: number): void {
+    const n = sig.chanIrq[ch]!;
     const line = n >= 0 ? this.irqs.get(n) : undefined;
     if (line === undefined) return;
     line.masked = false;
@@ -374,9 +384,9 @@ export class Kernel implements EventSink {
     if (pd === null) return;
     line.masked = true;
     line.raised++;
-    const core = this.cores[pd.core]!;
+    const core = this.cores[line.tcb.core]!;
     core.pendingKernel += this.costs.irq_entry;
-    this.deliver(pd, line.ch);
+    this.deliver(pd, line.ch, line.tcb);
     // The kernel work of the IRQ entry happens even if the PD is already runnable.
     this.kick(core);
   }
@@ -479,7 +489,7 @@ export class Kernel implements EventSink {
     this.accRestart(this.cursor);
     t.state = savedState;
     // Woken while it served the call (an IRQ it acked, ...): queue it now.
-    if (savedState === T_BLOCKED && t.hasWork()) this.makeReady(t);
+    if (savedState === T_BLOCKED && t.hasWork()) this.makeReady(t.tcb);
   }
 
   /** A vCPU's access to an unmapped guest-physical address: a VM exit to its VMM. */
@@ -515,7 +525,7 @@ export class Kernel implements EventSink {
     this.curTcb = savedTcb;
     this.accRestart(this.cursor);
     vmm.state = savedState;
-    if (savedState === T_BLOCKED && vmm.hasWork()) this.makeReady(vmm);
+    if (savedState === T_BLOCKED && vmm.hasWork()) this.makeReady(vmm.tcb);
     return handled;
   }
 
@@ -530,7 +540,7 @@ export class Kernel implements EventSink {
         t.state === T_STOPPED
       ) {
         t.state = T_BLOCKED;
-        if (t.hasWork()) this.makeReady(t);
+        if (t.hasWork()) this.makeReady(t.tcb);
       }
     }
   }
@@ -558,7 +568,7 @@ export class Kernel implements EventSink {
           readValue: 0,
         },
       });
-      if (t.parent.state === T_BLOCKED) this.makeReady(t.parent);
+      if (t.parent.state === T_BLOCKED) this.makeReady(t.parent.tcb);
     }
   }
 
@@ -582,7 +592,7 @@ export class Kernel implements EventSink {
       t.booted = false;
       t.generation++;
     }
-    if (t.hasWork()) this.makeReady(t);
+    if (t.hasWork()) this.makeReady(t.tcb);
   }
 
   // ------------------------------------------------------------------ vCPUs
@@ -597,7 +607,7 @@ export class Kernel implements EventSink {
     }
     vcpu.virqPending[irq] = 1;
     vcpu.virqCount++;
-    if (vcpu.state === T_BLOCKED) this.makeReady(vcpu);
+    if (vcpu.state === T_BLOCKED) this.makeReady(vcpu.tcb);
     return true;
   }
 
@@ -609,8 +619,8 @@ export class Kernel implements EventSink {
 
   // ------------------------------------------------------------------ scheduling
 
-  private makeReady(t: Thread): void {
-    const tcb = t.tcb;
+  /** Queues a blocked thread (by its Tcb) on its core and gets the core going. */
+  private makeReady(tcb: Tcb): void {
     const s = tcb.state;
     if (s === T_STOPPED || s === T_READY || s === T_RUNNING) return;
     // A throttled thread stays off the ready queue until its replenishment.
@@ -646,7 +656,7 @@ export class Kernel implements EventSink {
         if (t.state !== T_THROTTLED) break;
         t.periodStart = this.nowCycles();
         t.state = T_BLOCKED;
-        if (t.hasWork()) this.makeReady(t);
+        if (t.hasWork()) this.makeReady(t.tcb);
         break;
       }
       case EV_VCPU_TIMER: {
@@ -655,7 +665,7 @@ export class Kernel implements EventSink {
         if (this.engine.now + 1e-6 < v.timerAt) break; // re-armed later: a newer event will fire
         v.timerAt = Number.POSITIVE_INFINITY;
         v.timerPending = true;
-        if (v.state === T_BLOCKED) this.makeReady(v);
+        if (v.state === T_BLOCKED) this.makeReady(v.tcb);
         break;
       }
     }
@@ -720,8 +730,8 @@ export class Kernel implements EventSink {
       // The deferred signal or IRQ ack goes out with the Recv that ends the entry (only a PD
       // defers anything).
       const pd = t as ProtectionDomain;
-      if (tcb.deferredKind === 1) this.signalPeer(pd, tcb.deferredCh);
-      else if (tcb.deferredKind === 2) this.irqAck(pd, tcb.deferredCh, true);
+      if (tcb.deferredKind === 1) this.signalPeer(pd, tcb, tcb.deferredCh);
+      else if (tcb.deferredKind === 2) this.ackIrqLine(sig!, tcb.deferredCh);
       tcb.deferredKind = 0;
     }
     if (tcb.state === T_RUNNING) this.syscall(this.costs.syscall_recv);

@@ -32,6 +32,10 @@ export class PdSignals {
   initDone = false;
   /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
   readonly faults: { child: number; info: FaultInfo }[] = [];
+  /** The PD's channel tables (ProtectionDomain.chanPeer, ...), here for the kernel's signal path. */
+  readonly chanPeer = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanPeerCh = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanIrq = new Int32Array(MAX_CHANNELS).fill(-1);
 
   /** Marks channel `ch` pending. */
   set(ch: number): void {
@@ -65,9 +69,9 @@ export abstract class ProtectionDomain extends Thread {
   /** Notification state (see PdSignals); also reachable as this.tcb.signals. */
   readonly sig = new PdSignals();
   /** Channel end -> peer thread id, peer's channel id, or IRQ number. */
-  readonly chanPeer = new Int32Array(MAX_CHANNELS).fill(-1);
-  readonly chanPeerCh = new Int32Array(MAX_CHANNELS).fill(-1);
-  readonly chanIrq = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanPeer = this.sig.chanPeer;
+  readonly chanPeerCh = this.sig.chanPeerCh;
+  readonly chanIrq = this.sig.chanIrq;
 
   constructor(name: string) {
     super(name);
