@@ -294,11 +294,8 @@ export class Kernel implements EventSink {
       this.curUsed = 0;
     }
     const t = this.accTcb;
-    if (t !== null && (this.accUser > 0 || this.accKernel > 0)) {
-      const acct = this.curCore!.acct;
-      if (this.accUser > 0) acct.add(t.id, this.accStart, this.accUser);
-      if (this.accKernel > 0) acct.add(ACCT_KERNEL, this.accStart + this.accUser, this.accKernel, t.id);
-    }
+    if (t !== null && (this.accUser > 0 || this.accKernel > 0))
+      this.curCore!.acct.addPair(t.id, this.accStart, this.accUser, this.accKernel);
     this.accUser = 0;
     this.accKernel = 0;
     this.accStart = this.cursor;
