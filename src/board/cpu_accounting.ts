@@ -98,12 +98,11 @@ export class CoreAccounting {
     const bc = this.bucketCycles;
     const bs = this.lastBucketStart;
     // Usually `at` is in the bucket of the last segment booked, whose bounds are known: no division.
-    let b =
-      !(bc > 0)
-        ? Number.POSITIVE_INFINITY
-        : at >= bs && at < bs + bc
-          ? bs + bc
-          : (Math.floor(at / bc) + 1) * bc;
+    let b = !(bc > 0)
+      ? Number.POSITIVE_INFINITY
+      : at >= bs && at < bs + bc
+        ? bs + bc
+        : (Math.floor(at / bc) + 1) * bc;
     if (at < this.windowStart && this.windowStart < b) b = this.windowStart;
     if (at < this.windowEnd && this.windowEnd < b) b = this.windowEnd;
     return b;

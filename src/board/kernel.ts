@@ -4,7 +4,14 @@ import { assert } from './assert.js';
 import type { Costs } from './cost_model.js';
 import { ACCT_IDLE, ACCT_KERNEL, CoreAccounting } from './cpu_accounting.js';
 import type { Engine, EventSink } from './engine.js';
-import { type FaultInfo, MAX_CHANNELS, type PdSignals, type PpcMessage, ProtectionDomain, runPdEntry } from './pd.js';
+import {
+  type FaultInfo,
+  MAX_CHANNELS,
+  type PdSignals,
+  type PpcMessage,
+  ProtectionDomain,
+  runPdEntry,
+} from './pd.js';
 import { ReadyQueue } from './ready_queue.js';
 import {
   type SchedParams,
@@ -116,6 +123,13 @@ export class Kernel implements EventSink {
    * the batch it ran. Null in normal runs, so it costs nothing.
    */
   onEntry: ((t: Thread, core: number, startCycle: number, endCycle: number) => void) | null = null;
+  /**
+   * A sampler's clock (one at a time): after each dispatch whose batch started at or after cycle
+   * sampleFrom, sampleHook gets the start cycle, and moves sampleFrom on. The dispatches in between
+   * cost one comparison, where an onEntry observer is called for every one.
+   */
+  sampleHook: ((startCycle: number) => void) | null = null;
+  sampleFrom = Number.POSITIVE_INFINITY;
 
   readonly faultLog: FaultRecord[] = [];
   faultCount = 0;
@@ -735,6 +749,7 @@ export class Kernel implements EventSink {
     this.accFlush();
     this.accTcb = null;
     if (this.onEntry !== null) this.onEntry(t, core.id, entryStart, this.cursor);
+    if (entryStart >= this.sampleFrom) this.sampleHook!(entryStart);
     start = this.cursor;
     this.current = null;
     this.curTcb = null;
