@@ -31,8 +31,12 @@ const EV_SIGNAL = 1;
 const EV_REPLENISH = 2;
 const EV_VCPU_TIMER = 3;
 const EV_KICK = 4;
-/** Channel ids packed under a thread id in event payloads. */
-const CH_SPAN = MAX_CHANNELS;
+/** Channel ids packed under a thread id in event payloads (CH_SPAN = 2^CH_BITS). */
+const CH_BITS = 7;
+const CH_SPAN = 1 << CH_BITS;
+assert(CH_SPAN === MAX_CHANNELS, 'CH_BITS matches MAX_CHANNELS');
+/** Thread ids stay below this, so every event arg is an integer below 2^31. */
+const MAX_THREADS = 1 << 20;
 
 /** Interrupt line state, as seL4 keeps it per IRQ handler. */
 interface IrqLine {
@@ -163,6 +167,7 @@ export class Kernel implements EventSink {
     assert(!this.booted, 'threads are added before boot');
     assert(p.core >= 0 && p.core < this.cores.length, `${t.name}: core ${p.core} does not exist`);
     assert(p.priority >= 0 && p.priority <= 254, `${t.name}: priority ${p.priority} outside 0..254`);
+    assert(this.threads.length < MAX_THREADS, `${t.name}: more than ${MAX_THREADS} threads`);
     t.id = this.threads.length;
     t.kernel = this;
     t.core = p.core;
@@ -643,8 +648,10 @@ export class Kernel implements EventSink {
   }
 
   onEvent(arg: number, _time: number): void {
+    // Args are integers below 2^31 (see MAX_THREADS): shifts and masks decode them, where a float
+    // division and modulo would be dearer.
     const kind = arg & 7;
-    const payload = (arg - kind) / 8;
+    const payload = arg >>> 3;
     switch (kind) {
       case EV_CORE_FREE: {
         const core = this.cores[payload]!;
@@ -658,8 +665,8 @@ export class Kernel implements EventSink {
         break;
       }
       case EV_SIGNAL: {
-        const tid = Math.floor(payload / CH_SPAN);
-        this.deliver(this.threads[tid] as ProtectionDomain, payload % CH_SPAN, this.tcbs[tid]!);
+        const tid = payload >>> CH_BITS;
+        this.deliver(this.threads[tid] as ProtectionDomain, payload & (CH_SPAN - 1), this.tcbs[tid]!);
         break;
       }
       case EV_REPLENISH: {
@@ -671,8 +678,8 @@ export class Kernel implements EventSink {
         break;
       }
       case EV_VCPU_TIMER: {
-        const v = this.threads[Math.floor(payload / 64)] as VirtualCpu;
-        if ((v.generation & 63) !== payload % 64 || v.state === T_STOPPED) break;
+        const v = this.threads[payload >>> 6] as VirtualCpu;
+        if ((v.generation & 63) !== (payload & 63) || v.state === T_STOPPED) break;
         if (this.engine.now + 1e-6 < v.timerAt) break; // re-armed later: a newer event will fire
         v.timerAt = Number.POSITIVE_INFINITY;
         v.timerPending = true;
