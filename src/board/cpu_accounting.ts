@@ -54,12 +54,55 @@ export class CoreAccounting {
   }
 
   /**
+   * Records `user` cycles of thread `who` from `start`, then `kernel` cycles on its behalf right
+   * after them: the same as the two add() calls, which it makes itself unless the whole span lies
+   * in the bucket of the last segment and wholly inside or outside the window (as the kernel's
+   * accounting intervals do), where it books both at once.
+   */
+  addPair(who: number, start: number, user: number, kernel: number): void {
+    const end = start + user + kernel;
+    const bs = this.lastBucketStart;
+    const bc = this.bucketCycles;
+    const inside = start >= this.windowStart && end <= this.windowEnd;
+    if (
+      !(bc > 0 && start >= bs && end <= bs + bc) ||
+      !(inside || end <= this.windowStart || start >= this.windowEnd)
+    ) {
+      this.add(who, start, user);
+      this.add(ACCT_KERNEL, start + user, kernel, who);
+      return;
+    }
+    const b = this.lastBucket;
+    if (user > 0) {
+      const series = this.series(who);
+      while (series.length <= b) series.push(0);
+      series[b]! += user;
+      if (inside) this.user[who] = (this.user[who] ?? 0) + user;
+    }
+    if (kernel > 0) {
+      const series = this.kernelBuckets;
+      while (series.length <= b) series.push(0);
+      series[b]! += kernel;
+      if (inside) {
+        this.kernel += kernel;
+        this.kernelFor[who] = (this.kernelFor[who] ?? 0) + kernel;
+      }
+    }
+  }
+
+  /**
    * The first cycle after `at` where a segment would be booked differently: the end of its
    * time-series bucket or a window edge. Cycles in [at, nextBoundary(at)) can be summed.
    */
   nextBoundary(at: number): number {
     const bc = this.bucketCycles;
-    let b = bc > 0 ? (Math.floor(at / bc) + 1) * bc : Number.POSITIVE_INFINITY;
+    const bs = this.lastBucketStart;
+    // Usually `at` is in the bucket of the last segment booked, whose bounds are known: no division.
+    let b = !(bc > 0)
+      ? Number.POSITIVE_INFINITY
+      : at >= bs && at < bs + bc
+        ? bs + bc
+        : (Math.floor(at / bc) + 1) * bc;
     if (at < this.windowStart && this.windowStart < b) b = this.windowStart;
     if (at < this.windowEnd && this.windowEnd < b) b = this.windowEnd;
     return b;

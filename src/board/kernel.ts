@@ -4,7 +4,14 @@ import { assert } from './assert.js';
 import type { Costs } from './cost_model.js';
 import { ACCT_IDLE, ACCT_KERNEL, CoreAccounting } from './cpu_accounting.js';
 import type { Engine, EventSink } from './engine.js';
-import { type FaultInfo, MAX_CHANNELS, type PpcMessage, ProtectionDomain } from './pd.js';
+import {
+  type FaultInfo,
+  MAX_CHANNELS,
+  type PdSignals,
+  type PpcMessage,
+  ProtectionDomain,
+  runPdEntry,
+} from './pd.js';
 import { ReadyQueue } from './ready_queue.js';
 import {
   type SchedParams,
@@ -24,12 +31,18 @@ const EV_SIGNAL = 1;
 const EV_REPLENISH = 2;
 const EV_VCPU_TIMER = 3;
 const EV_KICK = 4;
-/** Channel ids packed under a thread id in event payloads. */
-const CH_SPAN = MAX_CHANNELS;
+/** Channel ids packed under a thread id in event payloads (CH_SPAN = 2^CH_BITS). */
+const CH_BITS = 7;
+const CH_SPAN = 1 << CH_BITS;
+assert(CH_SPAN === MAX_CHANNELS, 'CH_BITS matches MAX_CHANNELS');
+/** Thread ids stay below this, so every event arg is an integer below 2^31. */
+const MAX_THREADS = 1 << 20;
 
 /** Interrupt line state, as seL4 keeps it per IRQ handler. */
 interface IrqLine {
   pd: ProtectionDomain | null;
+  /** pd's Tcb (pd.tcb is a megamorphic load). */
+  tcb: Tcb;
   ch: number;
   level: boolean;
   masked: boolean;
@@ -114,6 +127,13 @@ export class Kernel implements EventSink {
    * the batch it ran. Null in normal runs, so it costs nothing.
    */
   onEntry: ((t: Thread, core: number, startCycle: number, endCycle: number) => void) | null = null;
+  /**
+   * A sampler's clock (one at a time): after each dispatch whose batch started at or after cycle
+   * sampleFrom, sampleHook gets the start cycle, and moves sampleFrom on. The dispatches in between
+   * cost one comparison, where an onEntry observer is called for every one.
+   */
+  sampleHook: ((startCycle: number) => void) | null = null;
+  sampleFrom = Number.POSITIVE_INFINITY;
 
   readonly faultLog: FaultRecord[] = [];
   faultCount = 0;
@@ -147,6 +167,7 @@ export class Kernel implements EventSink {
     assert(!this.booted, 'threads are added before boot');
     assert(p.core >= 0 && p.core < this.cores.length, `${t.name}: core ${p.core} does not exist`);
     assert(p.priority >= 0 && p.priority <= 254, `${t.name}: priority ${p.priority} outside 0..254`);
+    assert(this.threads.length < MAX_THREADS, `${t.name}: more than ${MAX_THREADS} threads`);
     t.id = this.threads.length;
     t.kernel = this;
     t.core = p.core;
@@ -217,7 +238,7 @@ export class Kernel implements EventSink {
   irq(pd: ProtectionDomain, ch: number, irq: number): void {
     assert(pd.chanPeer[ch] === -1 && pd.chanIrq[ch] === -1, `${pd.name}: channel id ${ch} used twice`);
     pd.chanIrq[ch] = irq;
-    this.irqs.set(irq, { pd, ch, level: false, masked: false, raised: 0 });
+    this.irqs.set(irq, { pd, tcb: pd.tcb, ch, level: false, masked: false, raised: 0 });
   }
 
   /** Makes every thread runnable for its init (Microkit boot). */
@@ -292,11 +313,8 @@ export class Kernel implements EventSink {
       this.curUsed = 0;
     }
     const t = this.accTcb;
-    if (t !== null && (this.accUser > 0 || this.accKernel > 0)) {
-      const acct = this.curCore!.acct;
-      if (this.accUser > 0) acct.add(t.id, this.accStart, this.accUser);
-      if (this.accKernel > 0) acct.add(ACCT_KERNEL, this.accStart + this.accUser, this.accKernel, t.id);
-    }
+    if (t !== null && (this.accUser > 0 || this.accKernel > 0))
+      this.curCore!.acct.addPair(t.id, this.accStart, this.accUser, this.accKernel);
     this.accUser = 0;
     this.accKernel = 0;
     this.accStart = this.cursor;
@@ -317,23 +335,26 @@ export class Kernel implements EventSink {
 
   notify(from: ProtectionDomain, ch: number): void {
     this.syscall(this.costs.syscall_signal);
-    this.signalPeer(from, ch);
+    // The sender is nearly always the running PD, whose Tcb is at hand; from.tcb is megamorphic.
+    this.signalPeer(from, from === this.current ? this.curTcb! : from.tcb, ch);
   }
 
-  private signalPeer(from: ProtectionDomain, ch: number): void {
-    const peer = ch >= 0 && ch < MAX_CHANNELS ? from.chanPeer[ch]! : -1;
+  /** `from` signals its channel `ch`; fromTcb is from.tcb. */
+  private signalPeer(from: ProtectionDomain, fromTcb: Tcb, ch: number): void {
+    // The channel tables through the Tcb's PdSignals: one class, where `from` is any PD subclass.
+    const sig = fromTcb.signals!;
+    const peer = ch >= 0 && ch < MAX_CHANNELS ? sig.chanPeer[ch]! : -1;
     if (peer < 0) {
       // Signalling a channel that does not exist is a capability error: nothing happens.
       from.signalsLost++;
       return;
     }
     if (this.signalDrops.size > 0 && this.dropped(from, peer)) return;
-    const fromTcb = from.tcb;
     fromTcb.notificationsSent++;
-    const target = this.threads[peer] as ProtectionDomain;
-    const tch = from.chanPeerCh[ch]!;
-    if (this.tcbs[peer]!.core === fromTcb.core) {
-      this.deliver(target, tch, this.tcbs[peer]!);
+    const tch = sig.chanPeerCh[ch]!;
+    const peerTcb = this.tcbs[peer]!;
+    if (peerTcb.core === fromTcb.core) {
+      this.deliver(this.threads[peer] as ProtectionDomain, tch, peerTcb);
     } else {
       this.chargeKernel(this.costs.ipi, this.current);
       const at = this.cursor / this.ghz + this.costs.ipi_latency_ns;
@@ -341,20 +362,25 @@ export class Kernel implements EventSink {
     }
   }
 
-  /** Sets a notification bit and wakes the PD if it was waiting. */
-  private deliver(target: ProtectionDomain, ch: number, tcb: Tcb = target.tcb): void {
+  /** Sets a notification bit and wakes the PD if it was waiting; tcb is target.tcb. */
+  private deliver(target: ProtectionDomain, ch: number, tcb: Tcb): void {
     if (tcb.state === T_STOPPED) {
       target.signalsLost++;
       return;
     }
     // Through the Tcb's PdSignals rather than target.setPending: one class, a monomorphic call.
     tcb.signals!.set(ch);
-    if (tcb.state === T_BLOCKED) this.makeReady(target);
+    if (tcb.state === T_BLOCKED) this.makeReady(tcb);
   }
 
   irqAck(pd: ProtectionDomain, ch: number, deferred: boolean): void {
     if (!deferred) this.syscall(this.costs.irq_ack);
-    const n = pd.chanIrq[ch]!;
+    this.ackIrqLine((pd === this.current ? this.curTcb! : pd.tcb).signals!, ch);
+  }
+
+  /** Unmasks the IRQ behind channel `ch` of the PD whose PdSignals are `sig`. */
+  private ackIrqLine(sig: PdSignals, ch: number): void {
+    const n = sig.chanIrq[ch]!;
     const line = n >= 0 ? this.irqs.get(n) : undefined;
     if (line === undefined) return;
     line.masked = false;
@@ -374,9 +400,9 @@ export class Kernel implements EventSink {
     if (pd === null) return;
     line.masked = true;
     line.raised++;
-    const core = this.cores[pd.core]!;
+    const core = this.cores[line.tcb.core]!;
     core.pendingKernel += this.costs.irq_entry;
-    this.deliver(pd, line.ch);
+    this.deliver(pd, line.ch, line.tcb);
     // The kernel work of the IRQ entry happens even if the PD is already runnable.
     this.kick(core);
   }
@@ -479,7 +505,7 @@ export class Kernel implements EventSink {
     this.accRestart(this.cursor);
     t.state = savedState;
     // Woken while it served the call (an IRQ it acked, ...): queue it now.
-    if (savedState === T_BLOCKED && t.hasWork()) this.makeReady(t);
+    if (savedState === T_BLOCKED && t.hasWork()) this.makeReady(t.tcb);
   }
 
   /** A vCPU's access to an unmapped guest-physical address: a VM exit to its VMM. */
@@ -515,7 +541,7 @@ export class Kernel implements EventSink {
     this.curTcb = savedTcb;
     this.accRestart(this.cursor);
     vmm.state = savedState;
-    if (savedState === T_BLOCKED && vmm.hasWork()) this.makeReady(vmm);
+    if (savedState === T_BLOCKED && vmm.hasWork()) this.makeReady(vmm.tcb);
     return handled;
   }
 
@@ -530,7 +556,7 @@ export class Kernel implements EventSink {
         t.state === T_STOPPED
       ) {
         t.state = T_BLOCKED;
-        if (t.hasWork()) this.makeReady(t);
+        if (t.hasWork()) this.makeReady(t.tcb);
       }
     }
   }
@@ -558,7 +584,7 @@ export class Kernel implements EventSink {
           readValue: 0,
         },
       });
-      if (t.parent.state === T_BLOCKED) this.makeReady(t.parent);
+      if (t.parent.state === T_BLOCKED) this.makeReady(t.parent.tcb);
     }
   }
 
@@ -582,7 +608,7 @@ export class Kernel implements EventSink {
       t.booted = false;
       t.generation++;
     }
-    if (t.hasWork()) this.makeReady(t);
+    if (t.hasWork()) this.makeReady(t.tcb);
   }
 
   // ------------------------------------------------------------------ vCPUs
@@ -597,7 +623,7 @@ export class Kernel implements EventSink {
     }
     vcpu.virqPending[irq] = 1;
     vcpu.virqCount++;
-    if (vcpu.state === T_BLOCKED) this.makeReady(vcpu);
+    if (vcpu.state === T_BLOCKED) this.makeReady(vcpu.tcb);
     return true;
   }
 
@@ -609,8 +635,8 @@ export class Kernel implements EventSink {
 
   // ------------------------------------------------------------------ scheduling
 
-  private makeReady(t: Thread): void {
-    const tcb = t.tcb;
+  /** Queues a blocked thread (by its Tcb) on its core and gets the core going. */
+  private makeReady(tcb: Tcb): void {
     const s = tcb.state;
     if (s === T_STOPPED || s === T_READY || s === T_RUNNING) return;
     // A throttled thread stays off the ready queue until its replenishment.
@@ -622,8 +648,10 @@ export class Kernel implements EventSink {
   }
 
   onEvent(arg: number, _time: number): void {
+    // Args are integers below 2^31 (see MAX_THREADS): shifts and masks decode them, where a float
+    // division and modulo would be dearer.
     const kind = arg & 7;
-    const payload = (arg - kind) / 8;
+    const payload = arg >>> 3;
     switch (kind) {
       case EV_CORE_FREE: {
         const core = this.cores[payload]!;
@@ -637,8 +665,8 @@ export class Kernel implements EventSink {
         break;
       }
       case EV_SIGNAL: {
-        const tid = Math.floor(payload / CH_SPAN);
-        this.deliver(this.threads[tid] as ProtectionDomain, payload % CH_SPAN, this.tcbs[tid]!);
+        const tid = payload >>> CH_BITS;
+        this.deliver(this.threads[tid] as ProtectionDomain, payload & (CH_SPAN - 1), this.tcbs[tid]!);
         break;
       }
       case EV_REPLENISH: {
@@ -646,16 +674,16 @@ export class Kernel implements EventSink {
         if (t.state !== T_THROTTLED) break;
         t.periodStart = this.nowCycles();
         t.state = T_BLOCKED;
-        if (t.hasWork()) this.makeReady(t);
+        if (t.hasWork()) this.makeReady(t.tcb);
         break;
       }
       case EV_VCPU_TIMER: {
-        const v = this.threads[Math.floor(payload / 64)] as VirtualCpu;
-        if ((v.generation & 63) !== payload % 64 || v.state === T_STOPPED) break;
+        const v = this.threads[payload >>> 6] as VirtualCpu;
+        if ((v.generation & 63) !== (payload & 63) || v.state === T_STOPPED) break;
         if (this.engine.now + 1e-6 < v.timerAt) break; // re-armed later: a newer event will fire
         v.timerAt = Number.POSITIVE_INFINITY;
         v.timerPending = true;
-        if (v.state === T_BLOCKED) this.makeReady(v);
+        if (v.state === T_BLOCKED) this.makeReady(v.tcb);
         break;
       }
     }
@@ -706,8 +734,12 @@ export class Kernel implements EventSink {
     if (core.lastThread !== t) this.chargeKernel(this.costs.ctx_switch, t);
     tcb.state = T_RUNNING;
     tcb.dispatches++;
+    // PDs and vCPUs are the only threads; calling each kind's code directly keeps these call sites
+    // monomorphic (t's hidden class is one of every PD subclass).
+    const sig = tcb.signals;
     try {
-      t.run();
+      if (sig !== null) runPdEntry(t as ProtectionDomain, sig);
+      else (t as VirtualCpu).run();
     } catch (e) {
       if (!isStop(e)) throw e;
       this.stopThread(t, stopKind(e), e.message, stopAccess(e));
@@ -716,14 +748,15 @@ export class Kernel implements EventSink {
       // The deferred signal or IRQ ack goes out with the Recv that ends the entry (only a PD
       // defers anything).
       const pd = t as ProtectionDomain;
-      if (tcb.deferredKind === 1) this.signalPeer(pd, tcb.deferredCh);
-      else if (tcb.deferredKind === 2) this.irqAck(pd, tcb.deferredCh, true);
+      if (tcb.deferredKind === 1) this.signalPeer(pd, tcb, tcb.deferredCh);
+      else if (tcb.deferredKind === 2) this.ackIrqLine(sig!, tcb.deferredCh);
       tcb.deferredKind = 0;
     }
     if (tcb.state === T_RUNNING) this.syscall(this.costs.syscall_recv);
     this.accFlush();
     this.accTcb = null;
     if (this.onEntry !== null) this.onEntry(t, core.id, entryStart, this.cursor);
+    if (entryStart >= this.sampleFrom) this.sampleHook!(entryStart);
     start = this.cursor;
     this.current = null;
     this.curTcb = null;
@@ -739,7 +772,7 @@ export class Kernel implements EventSink {
         tcb.periodStart += (periods - 1) * tcb.periodCycles;
         const at = (tcb.periodStart + tcb.periodCycles) / this.ghz;
         this.engine.at(Math.max(at, start / this.ghz), this.sinkId, tid * 8 + EV_REPLENISH);
-      } else if (t.hasWork()) {
+      } else if (sig !== null ? sig.hasWork() : (t as VirtualCpu).hasWork()) {
         tcb.state = T_READY;
         core.ready.push(tid, tcb.priority);
       } else {

@@ -32,11 +32,20 @@ export class PdSignals {
   initDone = false;
   /** Pending faults from children, delivered after notifications (seL4 receiveIPC order). */
   readonly faults: { child: number; info: FaultInfo }[] = [];
+  /** The PD's channel tables (ProtectionDomain.chanPeer, ...), here for the kernel's signal path. */
+  readonly chanPeer = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanPeerCh = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanIrq = new Int32Array(MAX_CHANNELS).fill(-1);
 
   /** Marks channel `ch` pending. */
   set(ch: number): void {
     this.bits[ch >>> 5]! |= 1 << (ch & 31);
     this.any = true;
+  }
+
+  /** Whether the PD has an entry point to run (ProtectionDomain.hasWork). */
+  hasWork(): boolean {
+    return !this.initDone || this.any || this.faults.length > 0;
   }
 }
 
@@ -60,9 +69,9 @@ export abstract class ProtectionDomain extends Thread {
   /** Notification state (see PdSignals); also reachable as this.tcb.signals. */
   readonly sig = new PdSignals();
   /** Channel end -> peer thread id, peer's channel id, or IRQ number. */
-  readonly chanPeer = new Int32Array(MAX_CHANNELS).fill(-1);
-  readonly chanPeerCh = new Int32Array(MAX_CHANNELS).fill(-1);
-  readonly chanIrq = new Int32Array(MAX_CHANNELS).fill(-1);
+  readonly chanPeer = this.sig.chanPeer;
+  readonly chanPeerCh = this.sig.chanPeerCh;
+  readonly chanIrq = this.sig.chanIrq;
 
   constructor(name: string) {
     super(name);
@@ -138,42 +147,19 @@ export abstract class ProtectionDomain extends Thread {
 
   // ---- kernel side ----
   hasWork(): boolean {
-    const sig = this.sig;
-    return !sig.initDone || sig.any || sig.faults.length > 0;
+    return this.sig.hasWork();
   }
 
   setPending(ch: number): void {
     this.sig.set(ch);
   }
 
+  /**
+   * Runs one batch: init, or every pending notification, or one child fault. The kernel calls
+   * runPdEntry directly rather than this (see there), so a subclass must not override run.
+   */
   run(): void {
-    const sig = this.sig;
-    if (!sig.initDone) {
-      sig.initDone = true;
-      this.init();
-      return;
-    }
-    // One notification word per Recv: every bit set now, lowest channel first.
-    const batch = sig.batch;
-    const pending = sig.bits;
-    for (let w = 0; w < PENDING_WORDS; w++) {
-      batch[w] = pending[w]!;
-      pending[w] = 0;
-    }
-    sig.any = false;
-    for (let w = 0; w < PENDING_WORDS; w++) {
-      let bits = batch[w]!;
-      while (bits !== 0) {
-        const bit = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        this.notified(w * 32 + bit);
-      }
-    }
-    if (!sig.any && sig.faults.length > 0) {
-      const f = sig.faults.shift()!;
-      const resume = this.fault(f.child, f.info);
-      this.kernel.replyFault(this, f.child, resume);
-    }
+    runPdEntry(this, this.sig);
   }
 
   override onStopped(): void {
@@ -181,5 +167,39 @@ export abstract class ProtectionDomain extends Thread {
     sig.bits.fill(0);
     sig.any = false;
     this.tcb.deferredKind = 0;
+  }
+}
+
+/**
+ * ProtectionDomain.run, as a function of the PD and its PdSignals (pd.sig): the kernel's dispatch
+ * calls it directly, a monomorphic call, where `pd.run()` would be a megamorphic lookup over every
+ * PD subclass.
+ */
+export function runPdEntry(pd: ProtectionDomain, sig: PdSignals): void {
+  if (!sig.initDone) {
+    sig.initDone = true;
+    pd.init();
+    return;
+  }
+  // One notification word per Recv: every bit set now, lowest channel first.
+  const batch = sig.batch;
+  const pending = sig.bits;
+  for (let w = 0; w < PENDING_WORDS; w++) {
+    batch[w] = pending[w]!;
+    pending[w] = 0;
+  }
+  sig.any = false;
+  for (let w = 0; w < PENDING_WORDS; w++) {
+    let bits = batch[w]!;
+    while (bits !== 0) {
+      const bit = 31 - Math.clz32(bits & -bits);
+      bits &= bits - 1;
+      pd.notified(w * 32 + bit);
+    }
+  }
+  if (!sig.any && sig.faults.length > 0) {
+    const f = sig.faults.shift()!;
+    const resume = pd.fault(f.child, f.info);
+    pd.kernel.replyFault(pd, f.child, resume);
   }
 }

@@ -7,6 +7,8 @@ import { assert } from './assert.js';
  */
 export class ReadyQueue {
   private readonly bitmap = new Uint32Array(8);
+  /** Bit w set when bitmap[w] is not 0 (seL4's two-level bitmap): the top level is one clz away. */
+  private words = 0;
   private readonly rings: Int32Array[] = [];
   private readonly heads = new Int32Array(256);
   private readonly counts = new Int32Array(256);
@@ -33,16 +35,16 @@ export class ReadyQueue {
     ring[(this.heads[prio]! + n) & (ring.length - 1)] = thread;
     this.counts[prio] = n + 1;
     this.bitmap[prio >>> 5]! |= 1 << (prio & 31);
+    this.words |= 1 << (prio >>> 5);
     this.size++;
   }
 
   /** Highest priority with a ready thread, or -1. */
   highest(): number {
-    for (let w = 7; w >= 0; w--) {
-      const bits = this.bitmap[w]!;
-      if (bits !== 0) return w * 32 + 31 - Math.clz32(bits);
-    }
-    return -1;
+    const words = this.words;
+    if (words === 0) return -1;
+    const w = 31 - Math.clz32(words);
+    return w * 32 + 31 - Math.clz32(this.bitmap[w]!);
   }
 
   /** Removes and returns the first thread at the highest priority, or -1. */
@@ -55,7 +57,7 @@ export class ReadyQueue {
     this.heads[p] = (h + 1) & (ring.length - 1);
     const n = this.counts[p]! - 1;
     this.counts[p] = n;
-    if (n === 0) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
+    if (n === 0) this.clear(p);
     this.size--;
     return t;
   }
@@ -69,11 +71,19 @@ export class ReadyQueue {
       if (ring[(h + i) % ring.length] === thread) {
         for (let j = i; j < n - 1; j++) ring[(h + j) % ring.length] = ring[(h + j + 1) % ring.length]!;
         this.counts[prio] = n - 1;
-        if (n - 1 === 0) this.bitmap[prio >>> 5]! &= ~(1 << (prio & 31));
+        if (n - 1 === 0) this.clear(prio);
         this.size--;
         return true;
       }
     }
     return false;
+  }
+
+  /** Marks priority `prio` empty. */
+  private clear(prio: number): void {
+    const w = prio >>> 5;
+    const bits = this.bitmap[w]! & ~(1 << (prio & 31));
+    this.bitmap[w] = bits;
+    if (bits === 0) this.words &= ~(1 << w);
   }
 }

@@ -270,8 +270,7 @@ class FairnessSampler {
   /** Index of the next sample: it is due at startNs + k * sampleNs. */
   private k = 1;
   private next = Number.POSITIVE_INFINITY;
-  private prevHook: Kernel['onEntry'] = null;
-  private readonly hook: NonNullable<Kernel['onEntry']>;
+  private readonly hook: NonNullable<Kernel['sampleHook']>;
 
   constructor(sim: Simulation, windowNs: number, sampleNs: number) {
     if (!(sampleNs > 0 && sampleNs <= windowNs))
@@ -288,11 +287,24 @@ class FairnessSampler {
       capacityBps: sim.scenario.nic.rate,
       windowNs,
     });
-    const ghz = sim.board.kernel.ghz;
-    this.hook = (_t, _core, startCycle) => {
+    const kernel = sim.board.kernel;
+    const ghz = kernel.ghz;
+    this.hook = (startCycle) => {
       const at = startCycle / ghz;
       while (at >= this.next && this.next < this.endNs) this.sampleNext();
+      this.armHook();
     };
+  }
+
+  /**
+   * Has the kernel call the hook from the first entry that may start at or after `next`: two
+   * cycles early, so that float error in next * ghz cannot make it skip one.
+   */
+  private armHook(): void {
+    this.sim.board.kernel.sampleFrom =
+      this.next < this.endNs
+        ? Math.floor(this.next * this.sim.board.kernel.ghz) - 2
+        : Number.POSITIVE_INFINITY;
   }
 
   start(startNs: number, endNs: number): void {
@@ -302,23 +314,18 @@ class FairnessSampler {
     this.k = 1;
     this.next = startNs + this.sampleNs;
     const kernel = this.sim.board.kernel;
-    const prev = kernel.onEntry;
-    this.prevHook = prev;
-    const hook = this.hook;
-    kernel.onEntry =
-      prev === null
-        ? hook
-        : (t, c, s, e) => {
-            prev(t, c, s, e);
-            hook(t, c, s, e);
-          };
+    if (kernel.sampleHook !== null) throw new Error('the kernel already has a sampler');
+    kernel.sampleHook = this.hook;
+    this.armHook();
   }
 
   stop(endNs: number): void {
     // Sample times nobody's entry reached (an idle stretch at the end) see the final state.
     while (this.next < endNs) this.sampleNext();
     this.sample(endNs);
-    this.sim.board.kernel.onEntry = this.prevHook;
+    const kernel = this.sim.board.kernel;
+    kernel.sampleHook = null;
+    kernel.sampleFrom = Number.POSITIVE_INFINITY;
   }
 
   private sampleNext(): void {
