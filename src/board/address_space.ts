@@ -70,6 +70,13 @@ export class AddressSpace {
   faults = 0;
   private last: Mapping | null = null;
   private prev: Mapping | null = null;
+  /**
+   * The mappings ordered by vaddr, for a binary search when neither remembered mapping holds an
+   * access: virt_tx maps every client's data region and, with dozens of clients, moves between
+   * them on every frame. Rebuilt on the first miss after a map(); mappings never overlap.
+   */
+  private sorted: Mapping[] = [];
+  private sortedValid = true;
   private readonly trapOut = { value: 0 };
   private readonly trapInfo: MemoryFaultInfo = {
     addr: 0,
@@ -104,12 +111,15 @@ export class AddressSpace {
     }
     const m: Mapping = { vaddr, size, region, regionOffset, perms, cached };
     this.mappings.push(m);
+    this.sortedValid = false;
     if (cached) region.noteCachedMapping();
     return m;
   }
 
   unmapAll(): void {
     this.mappings.length = 0;
+    this.sorted.length = 0;
+    this.sortedValid = true;
     this.last = null;
     this.prev = null;
   }
@@ -131,14 +141,34 @@ export class AddressSpace {
       this.last = p;
       return p;
     }
-    for (const m of this.mappings) {
-      if (vaddr >= m.vaddr && vaddr + len <= m.vaddr + m.size) {
-        this.prev = l;
-        this.last = m;
-        return m;
-      }
+    const m = this.search(vaddr);
+    if (m !== null && vaddr + len <= m.vaddr + m.size) {
+      this.prev = l;
+      this.last = m;
+      return m;
     }
     return null;
+  }
+
+  /** The mapping with the greatest vaddr not above `vaddr` (the only one that can hold it), or null. */
+  private search(vaddr: number): Mapping | null {
+    if (!this.sortedValid) {
+      this.sorted = this.mappings.slice().sort((a, b) => a.vaddr - b.vaddr);
+      this.sortedValid = true;
+    }
+    const s = this.sorted;
+    let lo = 0;
+    let hi = s.length - 1;
+    let found: Mapping | null = null;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = s[mid]!;
+      if (m.vaddr <= vaddr) {
+        found = m;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
   }
 
   /** Checks an access and returns its mapping, or faults (throws MemoryFault) / traps. */

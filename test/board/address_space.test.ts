@@ -394,3 +394,57 @@ describe('AddressSpace permission property', () => {
     );
   });
 });
+
+describe('AddressSpace.find with many mappings', () => {
+  // The binary search behind find() against a plain scan, over mappings placed in random order
+  // with random gaps, queried in random order (so the two remembered mappings keep missing).
+  it('finds exactly the mapping a linear scan finds, or none', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.nat(3), pages: fc.integer({ min: 1, max: 3 }) }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 2 * PAGE_SIZE })), { maxLength: 60 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (layout, queries, shuffle) => {
+          const mem = new PhysicalMemory();
+          const as = new AddressSpace('pd');
+          let vaddr = 0x1000_0000;
+          const placed: { vaddr: number; size: number }[] = [];
+          for (let i = 0; i < layout.length; i++) {
+            vaddr += layout[i]!.gap * PAGE_SIZE;
+            const size = layout[i]!.pages * PAGE_SIZE;
+            placed.push({ vaddr, size });
+            vaddr += size;
+          }
+          // Map in a scrambled order: find() must not rely on insertion order.
+          const order = placed
+            .map((_, i) => i)
+            .sort((a, b) => ((a * 7919 + shuffle) % 97) - ((b * 7919 + shuffle) % 97));
+          for (const i of order) {
+            const p = placed[i]!;
+            as.map(mem.allocate(`r${i}`, p.size), p.vaddr, PERM_R | PERM_W, false);
+          }
+          const span = vaddr - 0x1000_0000 + PAGE_SIZE;
+          for (const [at, len] of queries) {
+            const q = 0x1000_0000 - PAGE_SIZE / 2 + (at % span);
+            const want = as.mappings.find((m) => q >= m.vaddr && q + len <= m.vaddr + m.size) ?? null;
+            expect(as.find(q, len)).toBe(want);
+          }
+        },
+      ),
+    );
+  });
+
+  it('sees a mapping added after a search, and none after unmapAll', () => {
+    const mem = new PhysicalMemory();
+    const as = new AddressSpace('pd');
+    as.map(mem.allocate('a', PAGE_SIZE), 0x2000_0000, PERM_R, false);
+    expect(as.find(0x3000_0000, 4)).toBeNull();
+    const b = as.map(mem.allocate('b', PAGE_SIZE), 0x3000_0000, PERM_R, false);
+    expect(as.find(0x3000_0000, 4)).toBe(b);
+    as.unmapAll();
+    expect(as.find(0x3000_0000, 4)).toBeNull();
+  });
+});
