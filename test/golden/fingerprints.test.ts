@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runIpbenchPoint, scenarioFromInput } from '../../src/ipbench/sweep.js';
+import { scenarioFromInput } from '../../src/ipbench/sweep.js';
 import { ipbenchScenario } from '../../src/ipbench/systems.js';
 import { defaultScenario } from '../../src/scenario/default_scenario.js';
 import { runScenario } from '../../src/scenario/run.js';
