@@ -313,7 +313,8 @@ describe('RttStats', () => {
       (i) => (i % 5 === 0 ? -p.nextInt(100) : p.nextInt(100)), // negatives: built-in sort
     ];
     // 5,000 samples take the built-in sort, 20,000 the radix sort (its threshold is 16,384).
-    for (const [shape, n] of shapes.flatMap((f) => [[f, 5000], [f, 20000]] as const)) {
+    const cases = shapes.flatMap((f) => [5000, 20000].map((n) => ({ f, n })));
+    for (const { f: shape, n } of cases) {
       const s = new RttStats(new Prng(1));
       const ref = new Float64Array(n);
       for (let i = 0; i < ref.length; i++) {
