@@ -59,6 +59,19 @@ export interface ClientView {
     /** Rate-limit counters, for a client with a limit. */
     limited?: RateLimitCounters;
   };
+  /**
+   * The four traffic counters of counters(), written into `out`: what the fairness sampler reads
+   * every millisecond of every client, without building counters()' drop table each time.
+   */
+  traffic(out: TrafficCounters): void;
+}
+
+/** Frames and bytes a client has received and sent so far. */
+export interface TrafficCounters {
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
 }
 
 /** What a client's rate limits did: buffers held back on transmit, frames dropped on receive. */
@@ -256,6 +269,13 @@ export function buildSimulation(s: Scenario): Simulation {
         pd: vmm,
         copier: net.copiers[i] ?? null,
         vm,
+        traffic(out) {
+          const n = vmm.net.counters;
+          out.rxFrames = n.rxFrames;
+          out.rxBytes = n.rxBytes;
+          out.txFrames = n.txFrames;
+          out.txBytes = n.txBytes;
+        },
         counters() {
           const n = vmm.net.counters;
           const drops: Record<string, number> = { ...vmm.drops() };
@@ -286,6 +306,12 @@ export function buildSimulation(s: Scenario): Simulation {
       ip: slots[i]!.ip,
       pd,
       copier: net.copiers[i] ?? null,
+      traffic(out) {
+        out.rxFrames = pd.rxFrames;
+        out.rxBytes = pd.rxBytes;
+        out.txFrames = pd.txFrames;
+        out.txBytes = pd.txBytes;
+      },
       counters() {
         const drops: Record<string, number> = { tx_no_buffer: pd.txDropNoBuffer };
         const cp = net.copiers[i];
@@ -491,6 +517,12 @@ function buildLinux(s: Scenario, board: Board): Built {
     ip,
     pd: app,
     copier: null,
+    traffic(out) {
+      out.rxFrames = app.rxFrames;
+      out.rxBytes = app.rxBytes;
+      out.txFrames = app.txFrames;
+      out.txBytes = app.txBytes;
+    },
     counters() {
       return {
         rxFrames: app.rxFrames,

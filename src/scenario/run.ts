@@ -17,7 +17,13 @@ import {
   type ResultDocument,
   rttToUs,
 } from '../report/result.js';
-import { buildSimulation, type ClientView, type RateLimitCounters, type Simulation } from './build.js';
+import {
+  buildSimulation,
+  type ClientView,
+  type RateLimitCounters,
+  type Simulation,
+  type TrafficCounters,
+} from './build.js';
 import type { RateLimit, Scenario } from './schema.js';
 import { InvariantChecker } from './invariants.js';
 import { driverVmResult } from '../compose/driver_vm_report.js';
@@ -274,6 +280,7 @@ class FairnessSampler {
   private k = 1;
   private next = Number.POSITIVE_INFINITY;
   private readonly hook: NonNullable<Kernel['sampleHook']>;
+  private readonly traffic: TrafficCounters = { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0 };
 
   constructor(sim: Simulation, windowNs: number, sampleNs: number) {
     if (!(sampleNs > 0 && sampleNs <= windowNs))
@@ -340,8 +347,9 @@ class FairnessSampler {
   sample(tNs: number): void {
     const sim = this.sim;
     const vtx = sim.net?.virtTx ?? null;
+    const k = this.traffic;
     sim.clients.forEach((c, i) => {
-      const k = c.counters();
+      c.traffic(k);
       this.bytes[i] =
         c.app === 'source'
           ? (sim.sink.bytesBySource.get(c.mac) ?? 0)
