@@ -19,6 +19,7 @@ import {
 } from '../sddf/system.js';
 import { DRIVER, type Scenario } from './schema.js';
 import { EthDriver } from '../sddf/eth_driver.js';
+import { ceilPowerOfTwo } from '../sddf/sizes.js';
 import { type DriverMonitor, MONITOR_PRIORITY, superviseDriver } from '../sddf/driver_monitor.js';
 import { ECHO_SERVER_SCHED } from '../sddf/sizes.js';
 import { RateLimiter } from '../sddf/token_bucket.js';
@@ -138,6 +139,15 @@ function variantOf(s: Scenario): NetVariant {
   }
 }
 
+/**
+ * The driver VM's page pool for an RX ring of `rxRing` descriptors: the ring plus what the packet
+ * socket (92 frames) and the frames being sent (92) may hold, as DEFAULT_DRIVER_VM_POOL is for the
+ * default ring of 256.
+ */
+function driverVmPool(rxRing: number): number {
+  return ceilPowerOfTwo(Math.max(rxRing, 256) + 2 * 92);
+}
+
 /** Builds the board, the network system, clients and hosts a scenario describes. */
 export function buildSimulation(s: Scenario): Simulation {
   const why = unsupportedFault(s);
@@ -171,6 +181,7 @@ export function buildSimulation(s: Scenario): Simulation {
     s.driver.kind === 'vm'
       ? createDriverVm(board, {
           sched: { core: driverCore, priority: sched.driver.priority },
+          poolBuffers: driverVmPool(s.nic.rx_ring),
           windowStartNs: windowStart,
           windowEndNs: windowEnd,
         })
@@ -249,6 +260,8 @@ export function buildSimulation(s: Scenario): Simulation {
       virtTxSched: { ...sched.virtTx, core: core(s.virt.core) },
       txCoalesceFrames: s.nic.tx_coalesce_frames,
       txCoalesceTimer: 0xff,
+      hwRxRingCount: s.nic.rx_ring,
+      hwTxRingCount: s.nic.tx_ring,
     },
   );
   dvm?.attach(net);
@@ -505,6 +518,8 @@ function buildLinux(s: Scenario, board: Board): Built {
     mac,
     ip,
     core: 0,
+    rxRing: s.nic.rx_ring,
+    txRing: s.nic.tx_ring,
   });
   const app = linux.app;
   const st = linux.state;

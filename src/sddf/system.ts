@@ -83,7 +83,9 @@ export interface NetSystemSpec {
   virtTxSched: SchedParams;
   txCoalesceFrames: number;
   txCoalesceTimer: number;
-  hwRingCount?: number;
+  /** Descriptors in the NIC's hardware RX and TX rings (powers of two; default HW_RING_COUNT). */
+  hwRxRingCount?: number;
+  hwTxRingCount?: number;
 }
 
 /** A per-PD virtual address allocator, as sdfgen lays out each PD's maps. */
@@ -138,14 +140,15 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
   };
   const variant = spec.variant;
   const rxBuffers = ceilPowerOfTwo(spec.rxBuffers);
-  const ringCount = spec.hwRingCount ?? HW_RING_COUNT;
+  const rxRingCount = spec.hwRxRingCount ?? HW_RING_COUNT;
+  const txRingCount = spec.hwTxRingCount ?? HW_RING_COUNT;
   assert(variant !== 'direct' || spec.clients.length === 1, 'the direct (2pd) system has exactly one client');
 
   // ---- driver and its device resources
   const rxDma = memory.allocate('net/rx/data/device', dataRegionBytes(rxBuffers));
   sys.rxDma = rxDma;
-  const rxRing = memory.allocate('net/hw_ring/rx', roundUp(ringCount * 8, PAGE_SIZE));
-  const txRing = memory.allocate('net/hw_ring/tx', roundUp(ringCount * 8, PAGE_SIZE));
+  const rxRing = memory.allocate('net/hw_ring/rx', roundUp(rxRingCount * 8, PAGE_SIZE));
+  const txRing = memory.allocate('net/hw_ring/tx', roundUp(txRingCount * 8, PAGE_SIZE));
   nic.iommu.addRegion(rxRing, DMA_READ | DMA_WRITE);
   nic.iommu.addRegion(txRing, DMA_READ | DMA_WRITE);
   nic.iommu.addRegion(rxDma, DMA_WRITE | DMA_READ);
@@ -160,8 +163,8 @@ export function composeNetSystem(nic: NicResources, spec: NetSystemSpec): NetSys
     rxRingIo: rxRing.paddr,
     txRingVaddr: 0,
     txRingIo: txRing.paddr,
-    rxCount: ringCount,
-    txCount: ringCount,
+    rxCount: rxRingCount,
+    txCount: txRingCount,
     mac: nic.mac,
     txCoalesceFrames: spec.txCoalesceFrames,
     txCoalesceTimer: spec.txCoalesceTimer,
