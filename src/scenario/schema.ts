@@ -209,11 +209,16 @@ const loadSchema = z.strictObject({
   pattern: z.enum(['cbr', 'poisson']).default('cbr'),
 });
 
+/** The faults whose `count` and `duration` mean something (see faults.ts). */
+const COUNTED_FAULTS: readonly string[] = ['lost-notification', 'double-enqueue'];
+const TIMED_FAULTS: readonly string[] = ['driver-crash', 'driver-restart'];
+
 const faultSchema = z.strictObject({
   at: time(),
   kind: z.enum(FAULT_KINDS),
   /** A client name, 'driver', or for lost-notification a description of the channel. */
   target: z.string(),
+  /** driver-crash and driver-restart only: how long the driver stays down. */
   duration: time().optional(),
   /** lost-notification: notifications lost (default 1); double-enqueue: extra copies (default 1). */
   count: z.int().min(1).optional(),
@@ -419,6 +424,23 @@ function _checkAcrossFields(value: unknown, ctx: _Ctx, knownCosts: readonly stri
       } else if (target !== DRIVER && !isClient(target)) {
         _issue(ctx, ['faults', i, 'target'], unknownName(target, [DRIVER]));
       }
+    }
+    // A field the fault does not use would be silently ignored: say so instead.
+    if (kind !== undefined && fault?.['count'] !== undefined && !COUNTED_FAULTS.includes(kind)) {
+      _issue(
+        ctx,
+        ['faults', i, 'count'],
+        `a ${kind} fault has no count (count applies to ${COUNTED_FAULTS.join(' and ')})`,
+        true,
+      );
+    }
+    if (kind !== undefined && fault?.['duration'] !== undefined && !TIMED_FAULTS.includes(kind)) {
+      _issue(
+        ctx,
+        ['faults', i, 'duration'],
+        `a ${kind} fault has no duration (duration applies to ${TIMED_FAULTS.join(' and ')})`,
+        true,
+      );
     }
     const at = _num(fault?.['at']);
     if (at !== undefined && end !== undefined && at >= end) {

@@ -95,6 +95,20 @@ describe('loadScenarioText', () => {
     expect(r.ok && r.scenario.faults.map((f) => f.target)).toEqual(['driver', 'virt_rx->guest0']);
   });
 
+  it('rejects a count or a duration on a fault that would ignore it, and keeps them where they count', () => {
+    const text = `${BASE}faults:\n  - { at: 1ms, kind: snoop-rx-pool, target: b, count: 3 }\n  - { at: 2ms, kind: guest-crash, target: a, duration: 5ms }\n`;
+    expect(report(text)).toEqual([
+      's.yaml:8:48: faults[0].count: a snoop-rx-pool fault has no count (count applies to lost-notification and double-enqueue)',
+      's.yaml:9:46: faults[1].duration: a guest-crash fault has no duration (duration applies to driver-crash and driver-restart)',
+    ]);
+    const ok = `${BASE}faults:\n  - { at: 1ms, kind: double-enqueue, target: b, count: 3 }\n  - { at: 2ms, kind: driver-crash, target: driver, duration: 5ms }\n`;
+    const r = loadScenarioText(ok, 's.yaml');
+    expect(r.ok && r.scenario.faults.map((f) => [f.count, f.duration])).toEqual([
+      [3, undefined],
+      [undefined, 5e6],
+    ]);
+  });
+
   it('rejects duplicate client names and reserved ones', () => {
     expect(report(`${BASE}  - name: b\n    kind: vm\n  - name: wire\n    kind: vm\n`)).toEqual([
       "s.yaml:7:11: clients[2].name: duplicate client name 'b' (also clients[1])",
