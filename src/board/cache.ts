@@ -1,12 +1,10 @@
+import { copyBytes } from '../net/bytes.js';
 import type { CoherenceLog } from './coherence.js';
 import { COHERENCE_CPU_READ_STALE, COHERENCE_DIRTY_OVER_DMA, COHERENCE_DMA_READ_DIRTY } from './coherence.js';
 import type { Region } from './memory.js';
 
 export const CACHE_LINE = 64;
 const LINE_SHIFT = 6;
-
-/** Loads up to this many bytes are copied byte by byte (see cpuRead). */
-const SMALL_COPY = 16;
 
 const INVALID = 0;
 const CLEAN = 1;
@@ -82,12 +80,9 @@ export class RegionCache {
     const data = this.data;
     // A cached copy within this region loads straight into `data`: no view needed.
     if (dst === data) dst.copyWithin(dstOff, off, off + len);
-    else if (len <= SMALL_COPY) {
-      // A header-sized load (virt_rx reads each frame's destination MAC): a byte loop is cheaper
-      // than making a view and calling set(). `data` is this cache's own buffer and nothing makes
-      // other views of it, so dst (not data itself) cannot overlap it.
-      for (let i = 0; i < len; i++) dst[dstOff + i] = data[off + i]!;
-    } else dst.set(data.subarray(off, off + len), dstOff);
+    // `data` is this cache's own buffer and nothing makes other views of it, so a dst that is not
+    // data itself cannot overlap it.
+    else copyBytes(data, off, dst, dstOff, len);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { copyBytes } from '../net/bytes.js';
 import { CHAIN_READABLE, CHAIN_WRITABLE, type ChainOut } from './chain_out.js';
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
@@ -380,19 +381,4 @@ export class VirtqueueDevice {
     }
     return this.stamp;
   }
-}
-
-/**
- * Below this many bytes a plain loop beats `set(subarray(...))`, whose view allocation and builtin
- * call cost more than the copy itself (the 12-byte net header on every received frame).
- */
-const SMALL_COPY = 64;
-
-/** dst[dstOff, dstOff+n) = src[srcOff, srcOff+n); both ranges already checked, and not overlapping. */
-function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
-  if (n < SMALL_COPY) {
-    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
-    return;
-  }
-  dst.set(src.subarray(srcOff, srcOff + n), dstOff);
 }
