@@ -62,6 +62,9 @@ class Core {
   constructor(id: number, bucketCycles: number) {
     this.id = id;
     this.acct = new CoreAccounting(id, bucketCycles);
+    // A cycle count: a double from the start (see CYCLE_FIELDS_AS_DOUBLES in cpu_accounting.ts).
+    this.freeAt = 0.5;
+    this.freeAt = 0;
   }
 }
 
@@ -140,6 +143,11 @@ export class Kernel implements EventSink {
   booted = false;
 
   constructor(engine: Engine, opts: KernelOptions) {
+    // Cycle counts: doubles from the start (see CYCLE_FIELDS_AS_DOUBLES in cpu_accounting.ts).
+    this.accStart = 0.5;
+    this.accStart = 0;
+    this.cursor = 0.5;
+    this.cursor = 0;
     this.engine = engine;
     this.costs = opts.costs;
     this.ghz = opts.costs.cpu_ghz;

@@ -42,6 +42,12 @@ export class Tcb {
   deferredCh = -1;
   /** A PD's notification state (its own object, shared); null for a vCPU. */
   signals: PdSignals | null = null;
+
+  constructor() {
+    // A cycle count: a double from the start (see CYCLE_FIELDS_AS_DOUBLES in cpu_accounting.ts).
+    this.periodStart = 0.5;
+    this.periodStart = 0;
+  }
 }
 
 /**
