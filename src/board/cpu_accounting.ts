@@ -87,15 +87,11 @@ export class CoreAccounting {
     }
     const b = this.lastBucket;
     if (user > 0) {
-      const series = this.series(who);
-      while (series.length <= b) series.push(0);
-      series[b]! += user;
+      addToBucket(this.series(who), b, user);
       if (inside) this.user[who] = (this.user[who] ?? 0) + user;
     }
     if (kernel > 0) {
-      const series = this.kernelBuckets;
-      while (series.length <= b) series.push(0);
-      series[b]! += kernel;
+      addToBucket(this.kernelBuckets, b, kernel);
       if (inside) {
         this.kernel += kernel;
         this.kernelFor[who] = (this.kernelFor[who] ?? 0) + kernel;
@@ -132,26 +128,21 @@ export class CoreAccounting {
     const bc = this.bucketCycles;
     if (!(bc > 0)) return;
     // Fast path: the segment lies inside the bucket the last one fell in.
+    const series =
+      who === ACCT_IDLE ? this.idleBuckets : who === ACCT_KERNEL ? this.kernelBuckets : this.series(who);
     if (start >= this.lastBucketStart && start + cycles <= this.lastBucketStart + bc) {
-      const series =
-        who === ACCT_IDLE ? this.idleBuckets : who === ACCT_KERNEL ? this.kernelBuckets : this.series(who);
-      const b = this.lastBucket;
-      while (series.length <= b) series.push(0);
-      series[b]! += cycles;
+      addToBucket(series, this.lastBucket, cycles);
       return;
     }
     this.lastBucket = Math.floor(start / bc);
     this.lastBucketStart = this.lastBucket * bc;
     let s = start;
     let left = cycles;
-    const series =
-      who === ACCT_IDLE ? this.idleBuckets : who === ACCT_KERNEL ? this.kernelBuckets : this.series(who);
     while (left > 0) {
       const b = Math.floor(s / bc);
       const room = (b + 1) * bc - s;
       const c = left < room ? left : room;
-      while (series.length <= b) series.push(0);
-      series[b]! += c;
+      addToBucket(series, b, c);
       s += c;
       left -= c;
     }
@@ -165,4 +156,10 @@ export class CoreAccounting {
     }
     return s;
   }
+}
+
+/** Adds `cycles` to bucket b of a time series, growing it with empty buckets as needed. */
+function addToBucket(series: number[], b: number, cycles: number): void {
+  while (series.length <= b) series.push(0);
+  series[b]! += cycles;
 }
