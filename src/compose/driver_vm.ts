@@ -23,11 +23,21 @@ import {
   UIO_TX_VIRQ,
 } from '../vmm/driver_vm_vmm.js';
 
+/** Frames the guest's packet socket holds, and frames it may have in flight to the NIC. */
+const DRIVER_VM_SOCKET_FRAMES = 92;
+const DRIVER_VM_TX_FRAMES = 92;
+
 /**
- * The page pool the guest's ENET driver gets: its RX ring (256) plus what the packet socket
- * (92 frames) and the frames being sent (92) may hold, rounded to a power of two.
+ * The page pool the guest's ENET driver gets for an RX ring of `rxRing` descriptors (at least the
+ * default 256): the ring plus what the packet socket and the frames being sent may hold, rounded
+ * to a power of two.
  */
-export const DEFAULT_DRIVER_VM_POOL = 512;
+export function driverVmPoolFor(rxRing: number): number {
+  return ceilPowerOfTwo(Math.max(rxRing, 256) + DRIVER_VM_SOCKET_FRAMES + DRIVER_VM_TX_FRAMES);
+}
+
+/** The pool for the default RX ring of 256: 512. */
+export const DEFAULT_DRIVER_VM_POOL = driverVmPoolFor(256);
 export const DEFAULT_DRIVER_VM_RAM = 4 * 1024 * 1024;
 /**
  * The vCPU's priority: 1, as libvmm's and LionsOS's example systems give their VMs, below every

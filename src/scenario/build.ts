@@ -19,7 +19,6 @@ import {
 } from '../sddf/system.js';
 import { DRIVER, type Scenario } from './schema.js';
 import { EthDriver } from '../sddf/eth_driver.js';
-import { ceilPowerOfTwo } from '../sddf/sizes.js';
 import { type DriverMonitor, MONITOR_PRIORITY, superviseDriver } from '../sddf/driver_monitor.js';
 import { ECHO_SERVER_SCHED } from '../sddf/sizes.js';
 import { RateLimiter } from '../sddf/token_bucket.js';
@@ -31,7 +30,7 @@ import '../vmm/costs.js';
 import '../guest/costs.js';
 import { createGuestVm, type GuestVm } from '../compose/guest_vm.js';
 import { composeLinux, type LinuxSystem } from '../baseline/linux.js';
-import { createDriverVm, type DriverVm } from '../compose/driver_vm.js';
+import { createDriverVm, type DriverVm, driverVmPoolFor } from '../compose/driver_vm.js';
 import { applyProtections } from './protections.js';
 
 export const NIC_MAC = 0x02_00_00_00_00_01;
@@ -139,15 +138,6 @@ function variantOf(s: Scenario): NetVariant {
   }
 }
 
-/**
- * The driver VM's page pool for an RX ring of `rxRing` descriptors: the ring plus what the packet
- * socket (92 frames) and the frames being sent (92) may hold, as DEFAULT_DRIVER_VM_POOL is for the
- * default ring of 256.
- */
-function driverVmPool(rxRing: number): number {
-  return ceilPowerOfTwo(Math.max(rxRing, 256) + 2 * 92);
-}
-
 /** Builds the board, the network system, clients and hosts a scenario describes. */
 export function buildSimulation(s: Scenario): Simulation {
   const why = unsupportedFault(s);
@@ -181,7 +171,7 @@ export function buildSimulation(s: Scenario): Simulation {
     s.driver.kind === 'vm'
       ? createDriverVm(board, {
           sched: { core: driverCore, priority: sched.driver.priority },
-          poolBuffers: driverVmPool(s.nic.rx_ring),
+          poolBuffers: driverVmPoolFor(s.nic.rx_ring),
           windowStartNs: windowStart,
           windowEndNs: windowEnd,
         })
