@@ -8,6 +8,9 @@
 export const ACCT_IDLE = -1;
 export const ACCT_KERNEL = -2;
 
+/** Thread ids the per-thread sums hold before their first growth. */
+const INITIAL_THREADS = 64;
+
 export class CoreAccounting {
   readonly coreId: number;
   /** Measurement window [windowStart, windowEnd) in cycles. */
@@ -15,10 +18,15 @@ export class CoreAccounting {
   windowEnd = Number.POSITIVE_INFINITY;
   idle = 0;
   kernel = 0;
-  /** Busy cycles per thread id (user level). */
-  readonly user: number[] = [];
+  /**
+   * Busy cycles per thread id (user level). A Float64Array, grown by doubling when a new thread
+   * id books its first cycles: a plain array held small integers until a sum passed 2^30 and
+   * then changed its element kind, which deoptimised every function storing into it; a typed
+   * array is stored into without boxing the double and never changes kind.
+   */
+  user = new Float64Array(INITIAL_THREADS);
   /** Kernel cycles spent on behalf of each thread (syscalls, switches to it, its VM exits). */
-  readonly kernelFor: number[] = [];
+  kernelFor = new Float64Array(INITIAL_THREADS);
   /** Time series: cycles per bucket, per thread and for idle/kernel. */
   readonly bucketCycles: number;
   readonly idleBuckets: number[] = [];
@@ -62,8 +70,26 @@ export class CoreAccounting {
     if (who === ACCT_IDLE) this.idle += c;
     else if (who === ACCT_KERNEL) {
       this.kernel += c;
-      if (onBehalfOf >= 0) this.kernelFor[onBehalfOf] = (this.kernelFor[onBehalfOf] ?? 0) + c;
-    } else this.user[who] = (this.user[who] ?? 0) + c;
+      if (onBehalfOf >= 0) {
+        if (onBehalfOf >= this.kernelFor.length) this.grow(onBehalfOf);
+        this.kernelFor[onBehalfOf]! += c;
+      }
+    } else {
+      if (who >= this.user.length) this.grow(who);
+      this.user[who]! += c;
+    }
+  }
+
+  /** Makes room in the per-thread sums for thread id `id`. */
+  private grow(id: number): void {
+    let n = this.user.length * 2;
+    while (n <= id) n *= 2;
+    const user = new Float64Array(n);
+    user.set(this.user);
+    this.user = user;
+    const kernelFor = new Float64Array(n);
+    kernelFor.set(this.kernelFor);
+    this.kernelFor = kernelFor;
   }
 
   /**
@@ -86,15 +112,16 @@ export class CoreAccounting {
       return;
     }
     const b = this.lastBucket;
+    if (inside && who >= this.user.length) this.grow(who);
     if (user > 0) {
       addToBucket(this.series(who), b, user);
-      if (inside) this.user[who] = (this.user[who] ?? 0) + user;
+      if (inside) this.user[who]! += user;
     }
     if (kernel > 0) {
       addToBucket(this.kernelBuckets, b, kernel);
       if (inside) {
         this.kernel += kernel;
-        this.kernelFor[who] = (this.kernelFor[who] ?? 0) + kernel;
+        this.kernelFor[who]! += kernel;
       }
     }
   }
@@ -120,7 +147,7 @@ export class CoreAccounting {
   /** Total cycles accounted inside the window. */
   get accounted(): number {
     let n = this.idle + this.kernel;
-    for (const u of this.user) n += u ?? 0;
+    for (const u of this.user) n += u;
     return n;
   }
 
