@@ -1,9 +1,11 @@
 // Identifies the simulator build a result came from: the package version and a hash of every
-// source file, computed at run time, so a recording made by different code is recognised.
+// source file, computed at run time, so a recording made by different code is recognised. Both the
+// TypeScript and the compiled build (dist/) hash the sources in <package>/src, so they give the same id
+// and a recording made by one replays cleanly with the other.
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface BuildId {
@@ -16,7 +18,7 @@ let cached: BuildId | null = null;
 
 export function buildId(): BuildId {
   if (cached !== null) return cached;
-  const src = fileURLToPath(new URL('../', import.meta.url));
+  const src = join(packageRoot(), 'src');
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -41,11 +43,20 @@ export function buildId(): BuildId {
 /** The version in package.json, or 'unknown'. */
 export function packageVersion(): string {
   try {
-    const pkg = JSON.parse(
-      readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
-    );
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8'));
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';
   }
+}
+
+/** The nearest directory holding package.json, from `from` upwards (this module by default). */
+export function packageRoot(from: string = import.meta.url): string {
+  let dir = dirname(fileURLToPath(from));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(from)}`);
+    dir = up;
+  }
+  return dir;
 }

@@ -1,8 +1,12 @@
 // Parsers for option values, in commander's form: they return the value or throw
-// InvalidArgumentError, which commander reports with the option's name (exit 2).
+// InvalidArgumentError, which commander reports with the option's name (exit 2). And the choices of
+// options whose commands are loaded only when they run.
 
 import { InvalidArgumentError } from 'commander';
 import { parseTime } from '../scenario/units.js';
+
+/** `sddfsim system --format`. */
+export const SYSTEM_FORMATS = ['microkit'] as const;
 
 export function integerIn(min: number, max: number): (text: string) => number {
   return (text) => {

@@ -1,21 +1,23 @@
 // The command-line grammar: commands, options and help, with commander. Output goes through the
 // CliIo, and commander never exits the process (exitOverride): main() turns its errors into
-// exit codes.
+// exit codes. A command's module, and the simulator behind it, is imported only when that command
+// runs, so help and usage errors answer without loading the simulator.
 
 import { Command, Option } from 'commander';
 import { IPBENCH_DEFAULT_LOADS, IPBENCH_SYSTEMS } from '../ipbench/systems.js';
 import { packageVersion } from './build_id.js';
 import type { CliIo } from './io.js';
-import { crashTestCommand } from './crash_test_command.js';
-import { ipbenchCommand } from './ipbench_command.js';
-import { mergeCommand } from './merge_command.js';
-import { collect, integerIn, nameList, positiveNumbers, shard, timeNs, timeText } from './option_values.js';
-import { replayCommand } from './replay_command.js';
-import { runCommand } from './run_command.js';
+import {
+  collect,
+  integerIn,
+  nameList,
+  positiveNumbers,
+  SYSTEM_FORMATS,
+  shard,
+  timeNs,
+  timeText,
+} from './option_values.js';
 import { colourEnabled } from './style.js';
-import { sweepCommand } from './sweep_command.js';
-import { SYSTEM_FORMATS, systemCommand } from './system_command.js';
-import { schemaCommand, validateCommand } from './validate_command.js';
 
 const MAX_SEED = 2 ** 31 - 1;
 
@@ -73,19 +75,23 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--driver <kind>', "override the scenario's driver: native, or vm (a Linux driver VM)")
     .option('--force', 'overwrite existing output files')
     .addHelpText('after', RUN_EXAMPLES)
-    .action((scenario: string | undefined, opts) => done(runCommand(io, scenario, opts)));
+    .action(async (scenario: string | undefined, opts) =>
+      done((await import('./run_command.js')).runCommand(io, scenario, opts)),
+    );
 
   program
     .command('validate')
     .description('check a scenario file; print every problem with file:line:column and field path')
     .argument('<scenario>', 'scenario file, YAML or JSON')
     .option('--json', 'print { ok, problems } as JSON')
-    .action((file: string, opts) => done(validateCommand(io, file, opts)));
+    .action(async (file: string, opts) =>
+      done((await import('./validate_command.js')).validateCommand(io, file, opts)),
+    );
 
   program
     .command('schema')
     .description('print the JSON Schema of scenario files')
-    .action(() => done(schemaCommand(io)));
+    .action(async () => done((await import('./validate_command.js')).schemaCommand(io)));
 
   program
     .command('sweep')
@@ -99,7 +105,9 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--out <file>', 'write to FILE (.csv, .json, or .html for a report) instead of stdout')
     .option('--force', 'overwrite an existing output file')
     .addHelpText('after', SWEEP_EXAMPLES)
-    .action(async (file: string, opts) => done(await sweepCommand(io, file, opts)));
+    .action(async (file: string, opts) =>
+      done(await (await import('./sweep_command.js')).sweepCommand(io, file, opts)),
+    );
 
   program
     .command('merge')
@@ -107,14 +115,18 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .argument('<files...>', 'shard outputs of one sweep')
     .option('--out <file>', 'write to FILE instead of stdout')
     .option('--force', 'overwrite an existing output file')
-    .action((files: string[], opts) => done(mergeCommand(io, files, opts)));
+    .action(async (files: string[], opts) =>
+      done((await import('./merge_command.js')).mergeCommand(io, files, opts)),
+    );
 
   program
     .command('replay')
     .description('run a recording again; exit 0 if it reproduces the result and trace, 1 if not')
     .argument('<recording>', 'file written by run --record')
     .option('--json', 'print the comparison as JSON')
-    .action((file: string, opts) => done(replayCommand(io, file, opts)));
+    .action(async (file: string, opts) =>
+      done((await import('./replay_command.js')).replayCommand(io, file, opts)),
+    );
 
   program
     .command('system')
@@ -123,7 +135,9 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'output format').choices(SYSTEM_FORMATS).default('microkit'))
     .option('--out <file>', 'write to FILE instead of stdout')
     .option('--force', 'overwrite an existing output file')
-    .action((file: string | undefined, opts) => done(systemCommand(io, file, opts)));
+    .action(async (file: string | undefined, opts) =>
+      done((await import('./system_command.js')).systemCommand(io, file, opts)),
+    );
 
   program
     .command('ipbench')
@@ -150,7 +164,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     )
     .addOption(new Option('--csv', "ipbench's CSV columns").conflicts('json'))
     .addOption(new Option('--json', 'a JSON array of rows').conflicts('csv'))
-    .action((opts) => done(ipbenchCommand(io, opts)));
+    .action(async (opts) => done((await import('./ipbench_command.js')).ipbenchCommand(io, opts)));
 
   program
     .command('crash-test')
@@ -163,7 +177,9 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--out <dir>', 'where reproducers of failed runs go (default crash-test-reproducers)')
     .option('--json', 'print the summary as JSON')
     .option('--force', 'overwrite existing reproducer files')
-    .action(async (file: string | undefined, opts) => done(await crashTestCommand(io, file, opts)));
+    .action(async (file: string | undefined, opts) =>
+      done(await (await import('./crash_test_command.js')).crashTestCommand(io, file, opts)),
+    );
 
   return program;
 }

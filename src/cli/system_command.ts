@@ -3,11 +3,10 @@
 import { EXIT_OK, usageError } from './exit_codes.js';
 import type { CliIo } from './io.js';
 import { microkitLimitWarnings, microkitSystemXml } from './microkit_xml.js';
+import { SYSTEM_FORMATS } from './option_values.js';
 import { OutputPlan, writeFile } from './output_files.js';
 import { buildOrExplain } from './run_model.js';
 import { loadForRun, readScenarioSource } from './scenario_source.js';
-
-export const SYSTEM_FORMATS = ['microkit'] as const;
 
 export function systemCommand(
   io: CliIo,

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerEntry } from '../../src/cli/sweep/pool.js';
 import type { SweepDocument } from '../../src/cli/sweep/table.js';
 import { cleanup, cli, ECHO1_JSON, scratchDir } from './cli_harness.js';
 
@@ -54,6 +55,14 @@ describe('sddfsim sweep', () => {
     const r = await cli(['sweep', ECHO1_JSON, ...SETS, '--parallel', '2']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(wholeCsv);
+  });
+
+  it('starts workers from the compiled worker when compiled, through the tsx entry otherwise', () => {
+    // (bin.test.ts runs a sweep on workers through the compiled build.)
+    expect(workerEntry('file:///p/dist/cli/sweep/pool.js').href).toBe('file:///p/dist/cli/sweep/worker.js');
+    expect(workerEntry('file:///p/src/cli/sweep/pool.ts').href).toBe(
+      'file:///p/src/cli/sweep/worker_entry.mjs',
+    );
   });
 
   it('merges shards back into exactly the whole sweep, in JSON and in CSV', async () => {

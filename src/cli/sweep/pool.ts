@@ -39,12 +39,21 @@ export async function runJobs(jobs: readonly SweepJob[], opts: PoolOptions): Pro
   return jobs.map((j) => out.get(j.index)!);
 }
 
+/**
+ * The file a worker thread starts from. A worker starts with plain Node: compiled (this module is
+ * dist/.../pool.js) it loads the compiled worker; run as TypeScript it needs an entry that registers
+ * tsx first.
+ */
+export function workerEntry(moduleUrl: string): URL {
+  return new URL(moduleUrl.endsWith('.js') ? './worker.js' : './worker_entry.mjs', moduleUrl);
+}
+
 function runOnWorkers(
   jobs: readonly SweepJob[],
   count: number,
   note: (o: SweepOutcome) => void,
 ): Promise<void> {
-  const entry = new URL('./worker_entry.mjs', import.meta.url);
+  const entry = workerEntry(import.meta.url);
   let next = 0;
   let finished = 0;
   return new Promise((resolveAll) => {
