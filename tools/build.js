@@ -17,10 +17,21 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 const partial = join(dist, `${STAMP}.partial`);
 closeSync(openSync(partial, 'w'));
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-if (r.status !== 0) {
-  process.exitCode = r.status ?? 1;
-} else {
-  renameSync(partial, join(dist, STAMP));
+let tsc = '';
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  // An install without dev dependencies (npm ci --omit=dev) has no TypeScript compiler: leave no
+  // stamp, so bin/sddfsim.js runs the sources through tsx, and let the install succeed.
+  process.stderr.write(
+    'sddfsim build: typescript is not installed; sddfsim will run the sources through tsx\n',
+  );
+}
+if (tsc !== '') {
+  const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.exitCode = r.status ?? 1;
+  } else {
+    renameSync(partial, join(dist, STAMP));
+  }
 }
