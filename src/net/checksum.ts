@@ -65,19 +65,25 @@ function sumWordsSwapped(buf: Uint8Array, off: number, len: number): number {
   const dwords = dwordsOf(buf);
   const start = p >>> 2;
   const n4 = n >>> 2;
-  // Split each dword into its halves and add them as int32 in two independent sums: integer adds
-  // with no float conversion and no single dependency chain (a float64 sum of every dword was
-  // latency-bound). Chunks of 8192 dwords keep each int32 sum below 2^31; the total is exact.
-  for (let c = 0; c < n4; c += 8192) {
-    const cEnd = Math.min(c + 8192, n4);
-    let lo = 0;
-    let hi = 0;
-    for (let i = start + c; i < start + cEnd; i++) {
-      const x = dwords[i]!;
-      lo = (lo + (x & 0xffff)) | 0;
-      hi = (hi + (x >>> 16)) | 0;
+  // Whole dwords added as float64 into four independent sums: one sum was bound by the add's
+  // latency, and splitting each dword into int32 halves costs more instructions (6.9k against 6.3k
+  // for a 1480-byte payload under valgrind, --single-threaded). Each chunk of at most 2^20 dwords
+  // keeps the four sums' total below 2^52, so it is exact; it is folded before the next chunk.
+  for (let c = 0; c < n4; c += 1 << 20) {
+    const end = start + Math.min(c + (1 << 20), n4);
+    let i = start + c;
+    let a = 0;
+    let b = 0;
+    let d = 0;
+    let e = 0;
+    for (; i + 3 < end; i += 4) {
+      a += dwords[i]!;
+      b += dwords[i + 1]!;
+      d += dwords[i + 2]!;
+      e += dwords[i + 3]!;
     }
-    le += lo + hi;
+    for (; i < end; i++) a += dwords[i]!;
+    le += foldSum(a + b + d + e);
   }
   p += n4 << 2;
   n -= n4 << 2;
