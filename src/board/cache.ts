@@ -19,6 +19,13 @@ function runLength(x: number, lo: number): number {
   return inv === 0 ? 32 : 31 - Math.clz32(inv & -inv);
 }
 
+/** The bits of bitmap word k that lines first..last cover. */
+function wordMask(k: number, first: number, last: number): number {
+  const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
+  const b = k === last >>> WORD_SHIFT ? last & 31 : 31;
+  return bitsFromTo(a, b);
+}
+
 /**
  * Write-back data cache over one DMA-capable region. CPUs of the board are coherent
  * with each other (one cache model per region suffices); DMA is not coherent with
@@ -113,65 +120,55 @@ export class RegionCache {
    */
   private fillRange(first: number, last: number): void {
     const valid = this.valid;
-    const lastWord = last >>> WORD_SHIFT;
-    for (let k = first >>> WORD_SHIFT; k <= lastWord; k++) {
-      const base = k << WORD_SHIFT;
-      const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
-      const b = k === lastWord ? last & 31 : 31;
-      let x = ~valid[k]! & bitsFromTo(a, b);
+    for (let k = first >>> WORD_SHIFT; k <= last >>> WORD_SHIFT; k++) {
+      const x = ~valid[k]! & wordMask(k, first, last);
       if (x === 0) continue;
       // Invalid lines are never stale, so marking them valid is all the state there is to change.
       valid[k]! |= x;
-      while (x !== 0) {
-        const lo = 31 - Math.clz32(x & -x);
-        const n = runLength(x, lo);
-        x &= ~bitsFromTo(lo, lo + n - 1);
-        const l = base + lo;
-        if (n >= 4) {
-          this.data.set(this.region.bytes.subarray(l << LINE_SHIFT, (l + n) << LINE_SHIFT), l << LINE_SHIFT);
-        } else {
-          const d = this.data32;
-          const m = this.dram32;
-          for (let i = l << 4; i < (l + n) << 4; i++) d[i] = m[i]!;
-        }
-      }
+      this.copyRuns(k, x, false);
     }
   }
 
   /** Writes back every dirty line in [first, last], a run at a time. */
   private writeBackRange(first: number, last: number): void {
     const dirty = this.dirty;
-    const lastWord = last >>> WORD_SHIFT;
-    for (let k = first >>> WORD_SHIFT; k <= lastWord; k++) {
-      const base = k << WORD_SHIFT;
-      const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
-      const b = k === lastWord ? last & 31 : 31;
-      let x = dirty[k]! & bitsFromTo(a, b);
+    for (let k = first >>> WORD_SHIFT; k <= last >>> WORD_SHIFT; k++) {
+      const x = dirty[k]! & wordMask(k, first, last);
       if (x === 0) continue;
       dirty[k]! &= ~x;
-      while (x !== 0) {
-        const lo = 31 - Math.clz32(x & -x);
-        const n = runLength(x, lo);
-        x &= ~bitsFromTo(lo, lo + n - 1);
-        const l = base + lo;
-        if (n >= 4) {
-          this.region.bytes.set(this.data.subarray(l << LINE_SHIFT, (l + n) << LINE_SHIFT), l << LINE_SHIFT);
-        } else {
-          const d = this.data32;
-          const m = this.dram32;
-          for (let i = l << 4; i < (l + n) << 4; i++) m[i] = d[i]!;
-        }
+      this.copyRuns(k, x, true);
+    }
+  }
+
+  /**
+   * Copies the lines of bitmap word k whose bits are set in x between DRAM and the cached copy
+   * (toDram: a write-back, else a fill), a run of consecutive lines at a time.
+   */
+  private copyRuns(k: number, x: number, toDram: boolean): void {
+    const base = k << WORD_SHIFT;
+    while (x !== 0) {
+      const lo = 31 - Math.clz32(x & -x);
+      const n = runLength(x, lo);
+      x &= ~bitsFromTo(lo, lo + n - 1);
+      const from = (base + lo) << LINE_SHIFT;
+      const to = from + (n << LINE_SHIFT);
+      if (n >= 4) {
+        if (toDram) this.region.bytes.set(this.data.subarray(from, to), from);
+        else this.data.set(this.region.bytes.subarray(from, to), from);
+      } else {
+        // A line or three: sixteen words each, no view.
+        const d = this.data32;
+        const m = this.dram32;
+        if (toDram) for (let i = from >>> 2; i < to >>> 2; i++) m[i] = d[i]!;
+        else for (let i = from >>> 2; i < to >>> 2; i++) d[i] = m[i]!;
       }
     }
   }
 
   /** Clears the valid, dirty and stale bits of [first, last]. */
   private dropRange(first: number, last: number): void {
-    const lastWord = last >>> WORD_SHIFT;
-    for (let k = first >>> WORD_SHIFT; k <= lastWord; k++) {
-      const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
-      const b = k === lastWord ? last & 31 : 31;
-      const keep = ~bitsFromTo(a, b);
+    for (let k = first >>> WORD_SHIFT; k <= last >>> WORD_SHIFT; k++) {
+      const keep = ~wordMask(k, first, last);
       this.valid[k]! &= keep;
       this.dirty[k]! &= keep;
       this.stale[k]! &= keep;
@@ -180,11 +177,8 @@ export class RegionCache {
 
   /** Records `kind` for every line of [first, last] whose bit is set in `bits`. */
   private logBits(bits: Int32Array, first: number, last: number, kind: CoherenceKind, who: string): void {
-    const lastWord = last >>> WORD_SHIFT;
-    for (let k = first >>> WORD_SHIFT; k <= lastWord; k++) {
-      const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
-      const b = k === lastWord ? last & 31 : 31;
-      let x = bits[k]! & bitsFromTo(a, b);
+    for (let k = first >>> WORD_SHIFT; k <= last >>> WORD_SHIFT; k++) {
+      let x = bits[k]! & wordMask(k, first, last);
       while (x !== 0) {
         const bit = 31 - Math.clz32(x & -x);
         x &= x - 1;
@@ -222,11 +216,8 @@ export class RegionCache {
     // Whole lines about to be overwritten need no fill, only their partial ends do.
     if ((off & (CACHE_LINE - 1)) !== 0 && !this.isValid(first)) this.fill(first);
     if (((off + len) & (CACHE_LINE - 1)) !== 0 && !this.isValid(last)) this.fill(last);
-    const lastWord = last >>> WORD_SHIFT;
-    for (let k = first >>> WORD_SHIFT; k <= lastWord; k++) {
-      const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
-      const b = k === lastWord ? last & 31 : 31;
-      const m = bitsFromTo(a, b);
+    for (let k = first >>> WORD_SHIFT; k <= last >>> WORD_SHIFT; k++) {
+      const m = wordMask(k, first, last);
       // A line allocated without a fill was invalid, hence not stale: valid and dirty is all it is.
       this.valid[k]! |= m;
       this.dirty[k]! |= m;
@@ -285,11 +276,8 @@ export class RegionCache {
     if (len <= 0 || this.log === null) return;
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
-    const lastWord = last >>> WORD_SHIFT;
-    for (let k = first >>> WORD_SHIFT; k <= lastWord; k++) {
-      const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
-      const b = k === lastWord ? last & 31 : 31;
-      let x = this.dirty[k]! & bitsFromTo(a, b);
+    for (let k = first >>> WORD_SHIFT; k <= last >>> WORD_SHIFT; k++) {
+      let x = this.dirty[k]! & wordMask(k, first, last);
       while (x !== 0) {
         const l = (k << WORD_SHIFT) + 31 - Math.clz32(x & -x);
         x &= x - 1;
@@ -310,11 +298,8 @@ export class RegionCache {
     if (len <= 0) return;
     const first = off >>> LINE_SHIFT;
     const last = (off + len - 1) >>> LINE_SHIFT;
-    const lastWord = last >>> WORD_SHIFT;
-    for (let k = first >>> WORD_SHIFT; k <= lastWord; k++) {
-      const a = k === first >>> WORD_SHIFT ? first & 31 : 0;
-      const b = k === lastWord ? last & 31 : 31;
-      const m = bitsFromTo(a, b);
+    for (let k = first >>> WORD_SHIFT; k <= last >>> WORD_SHIFT; k++) {
+      const m = wordMask(k, first, last);
       this.stale[k]! |= this.valid[k]! & m;
       if (this.log === null) continue;
       // A later write-back of these lines would clobber what the device just wrote.
