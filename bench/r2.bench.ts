@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioText } from '../src/scenario/load.js';
+import { guestsEchoScenarioText } from '../src/scenario/reference_scenarios.js';
 import { runScenario } from '../src/scenario/run.js';
 import type { BenchModule, BenchResult } from './types.js';
 
@@ -25,22 +26,8 @@ function endToEnd(durationS: number): { wall: number; simS: number } {
   return { wall, simS: doc.simulated_ns / 1e9 };
 }
 
-/** n echo guests on a four-core board sharing `totalMbps` of ipbench-like load evenly. */
-function guestsScenario(n: number, totalMbps: number, durationS: number): string {
-  const clients = Array.from(
-    { length: n },
-    (_, i) =>
-      `  - { name: g${i}, kind: vm, app: echo, core: ${i % 4}, guest: { ram: ${n > 16 ? '4MiB' : '16MiB'} } }`,
-  ).join('\n');
-  const load = Array.from(
-    { length: n },
-    (_, i) => `  - { to: g${i}, rate: ${totalMbps / n}Mbps, streams: 2 }`,
-  ).join('\n');
-  return `name: r2-${n}-guests\nseed: 1\nduration: ${durationS}s\nwarmup: 50ms\nboard: { cores: 4 }\nclients:\n${clients}\nload:\n${load}\n`;
-}
-
 function run(n: number, totalMbps: number, durationS: number) {
-  const r = loadScenarioText(guestsScenario(n, totalMbps, durationS), 'r2.yaml');
+  const r = loadScenarioText(guestsEchoScenarioText(n, totalMbps, durationS), 'r2.yaml');
   if (!r.ok) throw new Error(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
   const t0 = performance.now();
   const doc = runScenario(r.scenario);

@@ -16,6 +16,7 @@ const dist = new URL('../dist/', import.meta.url);
 const { loadScenarioText } = await import(new URL('scenario/load.js', dist).href);
 const { buildSimulation } = await import(new URL('scenario/build.js', dist).href);
 const { runSimulation } = await import(new URL('scenario/run.js', dist).href);
+const { guestsEchoScenarioText } = await import(new URL('scenario/reference_scenarios.js', dist).href);
 
 const guests = Number(process.env['GUESTS'] ?? 8);
 const mbps = Number(process.env['MBPS'] ?? 957);
@@ -25,19 +26,8 @@ if (durations.length === 0 || durations.some((d) => !(d > 0))) {
   process.exit(2);
 }
 
-const clients = Array.from(
-  { length: guests },
-  (_, i) =>
-    `  - { name: g${i}, kind: vm, app: echo, core: ${i % 4}, guest: { ram: ${guests > 16 ? '4MiB' : '16MiB'} } }`,
-).join('\n');
-const load = Array.from(
-  { length: guests },
-  (_, i) => `  - { to: g${i}, rate: ${mbps / guests}Mbps, streams: 2 }`,
-).join('\n');
-
 for (const d of durations) {
-  const text = `name: r2\nseed: 1\nduration: ${d}s\nwarmup: 50ms\nboard: { cores: 4 }\nclients:\n${clients}\nload:\n${load}\n`;
-  const loaded = loadScenarioText(text, 'r2.yaml');
+  const loaded = loadScenarioText(guestsEchoScenarioText(guests, mbps, d), 'r2.yaml');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   const t0 = performance.now();
   const sim = buildSimulation(loaded.scenario);
