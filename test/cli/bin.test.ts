@@ -13,7 +13,12 @@ afterAll(() => cleanup(dir));
 function sddfsim(args: string[], from: 'dist' | 'src') {
   return spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', SDDFSIM_FROM_SOURCE: from === 'src' ? '1' : '0' },
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      SDDFSIM_DEBUG: '1',
+      SDDFSIM_FROM_SOURCE: from === 'src' ? '1' : '0',
+    },
   });
 }
 
@@ -38,6 +43,8 @@ describe('bin/sddfsim.js', () => {
     () => {
       const sweep = ['sweep', ECHO1_JSON, '--set', 'seed=1,2', '--parallel', '2'];
       const built = sddfsim(sweep, 'dist');
+      // The command line itself runs from the one-file bundle, its workers from the tree.
+      expect(built.stderr).toContain('sddfsim: running dist/sddfsim.js');
       expect(built.status, built.stderr).toBe(0);
       expect(built.stdout.trim().split('\n')).toHaveLength(3);
       expect(built.stdout).toBe(sddfsim(sweep, 'src').stdout);

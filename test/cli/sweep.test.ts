@@ -60,6 +60,7 @@ describe('sddfsim sweep', () => {
   it('starts workers from the compiled worker when compiled, through the tsx entry otherwise', () => {
     // (bin.test.ts runs a sweep on workers through the compiled build.)
     expect(workerEntry('file:///p/dist/cli/sweep/pool.js').href).toBe('file:///p/dist/cli/sweep/worker.js');
+    expect(workerEntry('file:///p/dist/sddfsim.js').href).toBe('file:///p/dist/cli/sweep/worker.js');
     expect(workerEntry('file:///p/src/cli/sweep/pool.ts').href).toBe(
       'file:///p/src/cli/sweep/worker_entry.mjs',
     );

@@ -40,12 +40,15 @@ export async function runJobs(jobs: readonly SweepJob[], opts: PoolOptions): Pro
 }
 
 /**
- * The file a worker thread starts from. A worker starts with plain Node: compiled (this module is
- * dist/.../pool.js) it loads the compiled worker; run as TypeScript it needs an entry that registers
- * tsx first.
+ * The file a worker thread starts from. A worker starts with plain Node: compiled it loads the
+ * compiled worker, from beside this module (dist/cli/sweep/pool.js) or, when this module is part of
+ * the one-file bundle (dist/sddfsim.js), from the tree beside the bundle; run as TypeScript it needs
+ * an entry that registers tsx first.
  */
 export function workerEntry(moduleUrl: string): URL {
-  return new URL(moduleUrl.endsWith('.js') ? './worker.js' : './worker_entry.mjs', moduleUrl);
+  if (!moduleUrl.endsWith('.js')) return new URL('./worker_entry.mjs', moduleUrl);
+  if (moduleUrl.endsWith('/cli/sweep/pool.js')) return new URL('./worker.js', moduleUrl);
+  return new URL('./cli/sweep/worker.js', moduleUrl);
 }
 
 function runOnWorkers(
