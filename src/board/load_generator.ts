@@ -1,5 +1,5 @@
 import { buildArpReply, buildUdpFrame, UDP_FRAME_OVERHEAD, UdpFrameSpec } from '../net/frame_builder.js';
-import { ParsedFrame, parseFrame } from '../net/frame_parser.js';
+import { ParsedFrame, parseFrame, type UdpSummer } from '../net/frame_parser.js';
 import { ARP_OP_REQUEST } from '../net/arp.js';
 import { ETH_MAX_FRAME_LEN } from '../net/ethernet.js';
 import { IPPROTO_UDP } from '../net/ipv4.js';
@@ -13,7 +13,7 @@ import { wr16 } from '../net/bytes.js';
 import { finishChecksum, internetChecksum, pseudoHeaderSum, sumWords } from '../net/checksum.js';
 import { ETH_HEADER_LEN } from '../net/ethernet.js';
 import { IPV4_HEADER_LEN, IPV4_OFF_CHECKSUM, IPV4_OFF_ID } from '../net/ipv4.js';
-import { UDP_HEADER_LEN, UDP_OFF_CHECKSUM, udpWireChecksum } from '../net/udp.js';
+import { UDP_HEADER_LEN, UDP_OFF_CHECKSUM, UDP_OFF_DST_PORT, udpWireChecksum } from '../net/udp.js';
 import { writeProbe } from '../net/payload.js';
 
 export type StreamPattern = 'cbr' | 'poisson';
@@ -112,7 +112,7 @@ const NO_STREAM = -1;
  * then by the probe; RTT = arrival time - probe send time + hostLatencyNs. The generator answers
  * ARP requests for its own IP, as the ipbench client's kernel would.
  */
-export class LoadGenerator implements Host, EventSink {
+export class LoadGenerator implements UdpSummer, Host, EventSink {
   readonly name: string;
   readonly mac: number;
   readonly ip: number;
@@ -161,6 +161,17 @@ export class LoadGenerator implements Host, EventSink {
   /** Per stream: a prebuilt frame and the checksum sum of everything but the probe. */
   private readonly templates: Uint8Array[] = [];
   private readonly templateSums: number[] = [];
+  /**
+   * Per stream, for checking echoes: the template's payload after the probe (which every frame of
+   * the stream carries unchanged) as a Node Buffer over the same bytes, where it starts, and its
+   * word sum.
+   */
+  private readonly templateNodes: Buffer[] = [];
+  private readonly restOffsets: number[] = [];
+  private readonly restSums: number[] = [];
+  /** The buffer the last frame arrived in, and a Node Buffer over the same bytes. */
+  private rxBuf: Uint8Array | null = null;
+  private rxNode: Buffer | null = null;
   private readonly parsed = new ParsedFrame();
   private readonly probe = new Probe();
 
@@ -228,6 +239,9 @@ export class LoadGenerator implements Host, EventSink {
       wr16(tpl, pay - UDP_HEADER_LEN + UDP_OFF_CHECKSUM, 0);
       const udpLen = UDP_HEADER_LEN + payload;
       this.templates.push(tpl);
+      this.templateNodes.push(Buffer.from(tpl.buffer, tpl.byteOffset, tpl.byteLength));
+      this.restOffsets.push(pay + PROBE_LEN);
+      this.restSums.push(sumWords(tpl, pay + PROBE_LEN, payload - PROBE_LEN, 0));
       this.templateSums.push(
         sumWords(
           tpl,
@@ -315,7 +329,7 @@ export class LoadGenerator implements Host, EventSink {
 
   receive(buf: Uint8Array, off: number, len: number, timeNs: number): void {
     const p = this.parsed;
-    if (!parseFrame(buf, off, len, p)) {
+    if (!parseFrame(buf, off, len, p, this)) {
       this.malformed++;
       return;
     }
@@ -364,6 +378,34 @@ export class LoadGenerator implements Host, EventSink {
       this.rtt[s]!.add(rtt);
       this.rttTotal.add(rtt);
     }
+  }
+
+  /**
+   * UdpSummer, for parseFrame's check of an arriving frame's UDP checksum. An echo of one of our
+   * frames differs from its stream's template only in the swapped ports (which the sum does not
+   * see), the checksum field and the probe: when the rest of its payload is byte for byte the
+   * template's (one memcmp), its sum is the header's and the probe's words plus the template's
+   * precomputed sum of that rest. Anything else is summed word by word. Either way the total is
+   * the same modulo 0xffff, so the verdict is the one a full sum gives, for any bytes.
+   */
+  udpSum(buf: Uint8Array, o: number, ulen: number, pseudo: number): number {
+    const head = UDP_HEADER_LEN + PROBE_LEN;
+    const s = this.portToStream[(buf[o + UDP_OFF_DST_PORT]! << 8) | buf[o + UDP_OFF_DST_PORT + 1]!]!;
+    if (s !== NO_STREAM && ulen > head && ulen === UDP_HEADER_LEN + this.payloads[s]!) {
+      const at = this.restOffsets[s]!;
+      const n = ulen - head;
+      let node = this.rxNode;
+      if (buf !== this.rxBuf || node === null) {
+        node = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+        this.rxBuf = buf;
+        this.rxNode = node;
+      }
+      // The parser keeps [o, o+ulen) inside buf, and the template holds at + n bytes.
+      if (node.compare(this.templateNodes[s]!, at, at + n, o + head, o + ulen) === 0) {
+        return sumWords(buf, o, head, pseudo) + this.restSums[s]!;
+      }
+    }
+    return sumWords(buf, o, ulen, pseudo);
   }
 
   private _answerArp(p: ParsedFrame): void {

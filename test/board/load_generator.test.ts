@@ -1,5 +1,6 @@
 import { Probe, readProbe } from '../../src/net/payload.js';
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
 import { Engine, type EventSink } from '../../src/board/engine.js';
 import type { NicEndpoint, NicLink } from '../../src/board/host.js';
 import { type LoadStreamSpec, LoadGenerator } from '../../src/board/load_generator.js';
@@ -150,6 +151,62 @@ describe('LoadGenerator', () => {
     expect(seqs.size).toBe(echo.frames.length);
     expect(gen.results().total.receivedFrames).toBeGreaterThan(30);
     expect(gen.malformed).toBe(0);
+  });
+
+  it('checks echoes against its templates with exactly the verdict of a full UDP checksum, whatever the bytes', () => {
+    const { engine, echo, gen } = setup(
+      [stream(10e6, { stopNs: 2e6, payload: 1472 }), stream(10e6, { stopNs: 2e6, payload: 100 })],
+      { keep: true, verifyPayload: false },
+    );
+    engine.runUntil(3e6);
+    // The frames the generator sent, turned into the echoes it expects back.
+    const echoes = echo.frames.map((f) => {
+      const e = f.slice();
+      expect(makeUdpEchoReply(e, 0, e.length)).toBe(e.length);
+      return e;
+    });
+    expect(echoes.length).toBeGreaterThan(20);
+    const full = new ParsedFrame();
+    const fast = new ParsedFrame();
+    // A genuine echo takes the template path (one memcmp) and passes.
+    const compare = vi.spyOn(Buffer.prototype, 'compare');
+    const e0 = echoes[0]!;
+    expect(parseFrame(e0, 0, e0.length, fast, gen)).toBe(true);
+    expect(compare).toHaveBeenCalledTimes(1);
+    expect(compare.mock.results[0]!.value).toBe(0);
+    compare.mockRestore();
+    const mutation = fc.record({ at: fc.nat(), value: fc.nat(255), swap: fc.boolean() });
+    fc.assert(
+      fc.property(
+        fc.nat(echoes.length - 1),
+        fc.nat(3),
+        fc.array(mutation, { maxLength: 4 }),
+        (which, lead, mutations) => {
+          const e = echoes[which]!;
+          // At an odd or even offset in a larger buffer, as a wire slot or a region would hold it.
+          const buf = new Uint8Array(lead + e.length + 8);
+          buf.set(e, lead);
+          for (const m of mutations) {
+            // Mostly in the UDP datagram; a swap of two aligned words keeps the sum but not the bytes.
+            const at = lead + 34 + (m.at % (e.length - 34));
+            if (m.swap && at + 3 < lead + e.length) {
+              const a = buf[at]!;
+              const b = buf[at + 1]!;
+              buf[at] = buf[at + 2]!;
+              buf[at + 1] = buf[at + 3]!;
+              buf[at + 2] = a;
+              buf[at + 3] = b;
+            } else buf[at] = m.value;
+          }
+          const okFull = parseFrame(buf, lead, e.length, full);
+          const okFast = parseFrame(buf, lead, e.length, fast, gen);
+          expect(okFast).toBe(okFull);
+          expect(fast.error).toBe(full.error);
+          expect(fast.udpChecksumOk).toBe(full.udpChecksumOk);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('saturates 1 GbE at 957 Mb/s of 1472-byte payloads: about 81.27k frames per second', () => {
