@@ -272,6 +272,17 @@ export class LoadGenerator implements UdpSummer, Host, EventSink {
     assert(endNs > startNs, `${this.name}: measurement window ends before it starts`);
     this.windowStart = startNs;
     this.windowEnd = endNs;
+    // Room for the RTT samples the window will bring (every echo of a frame sent at the stream's
+    // rate, a little more for Poisson streams): see RttStats.reserve.
+    let total = 0;
+    for (let s = 0; s < this.specs.length; s++) {
+      const span = Math.min(endNs, this.stopNs[s]!) - startNs;
+      if (!Number.isFinite(span) || span <= 0) continue;
+      const expected = (span / this.intervals[s]!) * 1.05 + 64;
+      this.rtt[s]!.reserve(expected);
+      total += expected;
+    }
+    this.rttTotal.reserve(total);
   }
 
   // ------------------------------------------------------------------ sending
@@ -438,6 +449,9 @@ export class LoadGenerator implements UdpSummer, Host, EventSink {
   /** RTT statistics merged over several streams (for instance every stream aimed at one client). */
   rttStatsOf(streams: readonly number[]): RttStats {
     const merged = new RttStats(this.mergePrng);
+    let n = 0;
+    for (const s of streams) n += this.rtt[s]!.keptCount;
+    merged.reserve(n);
     for (const s of streams) {
       const kept = this.rtt[s]!.keptSamples();
       for (let i = 0; i < kept.length; i++) merged.add(kept[i]!);

@@ -355,6 +355,24 @@ describe('RttStats', () => {
     expect(s.histogram(1000)).toEqual({ binNs: 1000, startNs: 1000, counts: [3, 1, 1] });
   });
 
+  it('reserves room ahead without changing anything it reports, and grows past the reservation as before', () => {
+    const values = Array.from({ length: 5000 }, (_, i) => ((i * 7919) % 4001) + 0.5);
+    const plain = new RttStats(new Prng(3), 4096);
+    const reserved = new RttStats(new Prng(3), 4096);
+    reserved.reserve(1000);
+    for (const v of values) {
+      plain.add(v);
+      reserved.add(v);
+    }
+    // 5000 samples past a cap of 4096: the reservoir draws the same numbers either way.
+    expect(reserved.summary()).toEqual(plain.summary());
+    expect(Array.from(reserved.keptSamples())).toEqual(Array.from(plain.keptSamples()));
+    // Once samples are kept, reserve is a no-op.
+    reserved.reserve(1e6);
+    expect(reserved.keptCount).toBe(4096);
+    expect(reserved.summary()).toEqual(plain.summary());
+  });
+
   it('reports zeros when it has no samples', () => {
     const s = new RttStats(new Prng(1));
     expect(s.summary()).toEqual({ count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 });
