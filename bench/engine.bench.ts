@@ -27,7 +27,7 @@ class Reschedule implements EventSink {
   }
 }
 
-function measure(pendingSize: number, events: number, warmupEvents: number): BenchResult {
+export function measure(pendingSize: number, events: number, warmupEvents: number): BenchResult {
   const engine = new Engine();
   const sink = new Reschedule(engine, new Prng(0x5eed).fork(pendingSize));
   sink.target = engine.addSink(sink);

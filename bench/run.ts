@@ -9,7 +9,7 @@
  */
 import { cpus } from 'node:os';
 import { crashTestBench } from './crash_test.bench.js';
-import { engineBench } from './engine.bench.js';
+import { engineBench, measure } from './engine.bench.js';
 import { r1Bench } from './r1.bench.js';
 import { r2Bench } from './r2.bench.js';
 import type { BenchModule, BenchResult } from './types.js';
@@ -64,6 +64,18 @@ function table(rows: readonly BenchResult[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
+/** One million events of the engine microbenchmark (16 pending), three times; the best. */
+function hostProbe(): BenchResult {
+  const runs = [0, 1, 2].map(() => measure(16, 1_000_000, 100_000).value);
+  const best = Math.max(...runs);
+  return {
+    name: 'host.probe',
+    value: best,
+    unit: 'Mevents/s',
+    detail: `engine, 16 pending, 1M events: best of ${runs.map((v) => v.toFixed(1)).join(', ')}`,
+  };
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const only = opts.only;
@@ -75,9 +87,23 @@ async function main(): Promise<void> {
   if (!opts.json) {
     process.stdout.write(`# node ${process.version}, ${cpu}${opts.quick ? ', quick' : ''}\n`);
   }
+  // The host's speed before and after: on a shared machine it moves by 10-30% from minute to
+  // minute, which moves every figure here with it. A short, fixed engine workload with a small
+  // working set, best of three, measured on either side shows whether the host held still.
+  const before = hostProbe();
   for (const m of selected) {
     results.push(...(await m.run({ quick: opts.quick })));
   }
+  const after = hostProbe();
+  const apart = Math.abs(after.value - before.value) / Math.max(before.value, after.value);
+  results.push(
+    { ...before, name: 'host.probe.before' },
+    {
+      ...after,
+      name: 'host.probe.after',
+      detail: `${after.detail}; ${(100 * apart).toFixed(0)}% from before${apart > 0.1 ? ': the host changed speed during the run, so compare its figures with care' : ''}`,
+    },
+  );
   if (opts.json) {
     const doc = results.map((r) => ({ ...r, node: process.version, cpu, quick: opts.quick }));
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
