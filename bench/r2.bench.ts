@@ -98,7 +98,7 @@ export const r2Bench: BenchModule = {
     // extra wall time over its extra frames is the marginal cost; the median of three such pairs,
     // after one warm-up of each length, is the figure.
     const shortS = opts.quick ? 0.03 : 0.1;
-    const longS = opts.quick ? 0.08 : 0.4;
+    const longS = opts.quick ? 0.08 : 0.6;
     const total = (d: number) => (d + 0.07).toFixed(2);
     for (const n of [1, 8, 64]) {
       run(n, 400, shortS);
