@@ -7,9 +7,11 @@
  * --json    print a JSON array of results instead of a table
  * --only s  run only the modules whose name contains s
  */
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { crashTestBench } from './crash_test.bench.js';
-import { engineBench, measure } from './engine.bench.js';
+import { engineBench } from './engine.bench.js';
 import { r1Bench } from './r1.bench.js';
 import { r2Bench } from './r2.bench.js';
 import type { BenchModule, BenchResult } from './types.js';
@@ -64,16 +66,12 @@ function table(rows: readonly BenchResult[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-/** One million events of the engine microbenchmark (16 pending), three times; the best. */
+/** bench/host_probe.ts in a fresh Node process (through tsx, as this script runs). */
 function hostProbe(): BenchResult {
-  const runs = [0, 1, 2].map(() => measure(16, 1_000_000, 100_000).value);
-  const best = Math.max(...runs);
-  return {
-    name: 'host.probe',
-    value: best,
-    unit: 'Mevents/s',
-    detail: `engine, 16 pending, 1M events: best of ${runs.map((v) => v.toFixed(1)).join(', ')}`,
-  };
+  const script = fileURLToPath(new URL('./host_probe.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`host probe failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as BenchResult;
 }
 
 async function main(): Promise<void> {
@@ -89,7 +87,8 @@ async function main(): Promise<void> {
   }
   // The host's speed before and after: on a shared machine it moves by 10-30% from minute to
   // minute, which moves every figure here with it. A short, fixed engine workload with a small
-  // working set, best of three, measured on either side shows whether the host held still.
+  // working set, best of three in a fresh process, measured on either side shows whether the host
+  // held still.
   const before = hostProbe();
   for (const m of selected) {
     results.push(...(await m.run({ quick: opts.quick })));
