@@ -16,6 +16,10 @@ const entry =
     : existsSync(fileURLToPath(new URL('../dist/sddfsim.js', import.meta.url)))
       ? '../dist/sddfsim.js'
       : '../dist/cli.js';
+if (process.env['SDDFSIM_DEBUG']) {
+  // Stack traces from the build then name the TypeScript lines (dist/ carries source maps).
+  process.setSourceMapsEnabled(true);
+}
 if (process.env['SDDFSIM_DEBUG']) process.stderr.write(`sddfsim: running ${entry.slice(3)} (${build.why})\n`);
 if (build.use === 'src') {
   const { register } = await import('tsx/esm/api');

@@ -55,6 +55,9 @@ async function bundle() {
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
+    // dist/sddfsim.js.map, composed with tsc's maps: SDDFSIM_DEBUG=1 turns on Node's source-map
+    // support (bin/sddfsim.js), so an internal error's stack names src/*.ts lines.
+    sourcemap: true,
     // msgpackr loads its optional native extension with require() when it is installed.
     external: ['msgpackr-extract'],
     // CommonJS dependencies (commander) call require() for Node's built-in modules.
