@@ -33,6 +33,8 @@ for (const d of durations) {
   const sim = buildSimulation(loaded.scenario);
   const doc = runSimulation(sim);
   const wall = (performance.now() - t0) / 1000;
+  // As runScenario does: the board's memory serves the next run (src/board/byte_pool.ts).
+  sim.board.memory.release();
   let frames = 0;
   for (const c of doc.clients) frames += c.rx_frames;
   // Everything simulated: the warm-up, the measured window and the drain after it.

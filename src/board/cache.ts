@@ -1,3 +1,4 @@
+import { takeZeroedBytes } from './byte_pool.js';
 import { copyBytes } from '../net/bytes.js';
 import type { CoherenceKind, CoherenceLog } from './coherence.js';
 import { COHERENCE_CPU_READ_STALE, COHERENCE_DIRTY_OVER_DMA, COHERENCE_DMA_READ_DIRTY } from './coherence.js';
@@ -62,7 +63,7 @@ export class RegionCache {
 
   constructor(region: Region) {
     this.region = region;
-    this.data = new Uint8Array(region.size);
+    this.data = takeZeroedBytes(region.size);
     this.data32 = new Uint32Array(this.data.buffer);
     this.dram32 = new Uint32Array(region.bytes.buffer, region.bytes.byteOffset, region.size >>> 2);
     const lines = Math.ceil(region.size / CACHE_LINE);

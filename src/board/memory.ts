@@ -1,4 +1,5 @@
 import { assert } from './assert.js';
+import { giveBytes, takeZeroedBytes } from './byte_pool.js';
 import { RegionCache } from './cache.js';
 import type { CoherenceLog } from './coherence.js';
 
@@ -49,7 +50,7 @@ export class Region {
     this.paddr = paddr;
     this.size = size;
     if (device !== null) this.bytes = new Uint8Array(0);
-    else if (backing === null) this.bytes = new Uint8Array(size);
+    else if (backing === null) this.bytes = takeZeroedBytes(size);
     else this.bytes = new Uint8Array(backing, backingOffset, size);
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.device = device;
@@ -108,6 +109,7 @@ export class PhysicalMemory {
   private blockUsed = 0;
   /** Bytes of regions under CARVE_BELOW placed so far, carved or not. */
   private smallBytes = 0;
+  private released = false;
 
   readonly log: CoherenceLog | null;
 
@@ -122,6 +124,20 @@ export class PhysicalMemory {
 
   addDevice(name: string, size: number, handler: MmioHandler, opts: AllocateOptions = {}): Region {
     return this.place(name, size, handler, opts);
+  }
+
+  /**
+   * Hands every region's own buffer and every cache mirror to the byte pool (byte_pool.ts) for the
+   * next board built in this process. Only for a simulation that is finished with: nothing may read
+   * or write its memory afterwards.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const r of this.regions) {
+      if (r.cache !== null) giveBytes(r.cache.data);
+      if (r.device === null) giveBytes(r.bytes);
+    }
   }
 
   region(name: string): Region {

@@ -438,8 +438,17 @@ function mergeRtt(sim: Simulation, ids: number[], made: Map<string, RttSummary>)
   return summary;
 }
 
+/**
+ * Builds, runs and discards a simulation: its memory goes back to the byte pool for the next board
+ * (see PhysicalMemory.release), since nothing but the result document outlives the call.
+ */
 export function runScenario(s: Scenario, opts: RunOptions = {}): ResultDocument {
-  return runSimulation(buildSimulation(s), opts);
+  const sim = buildSimulation(s);
+  try {
+    return runSimulation(sim, opts);
+  } finally {
+    sim.board.memory.release();
+  }
 }
 
 function round3(x: number): number {

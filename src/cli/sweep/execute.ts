@@ -36,7 +36,13 @@ export function executeJob(
     };
   }
   try {
-    return { index: job.index, ok: true, doc: simulate(buildSimulation(r.scenario), {}) };
+    const sim = buildSimulation(r.scenario);
+    try {
+      return { index: job.index, ok: true, doc: simulate(sim, {}) };
+    } finally {
+      // Only the result document outlives the job: the board's memory serves the next one.
+      sim.board.memory.release();
+    }
   } catch (e) {
     const prefix = e instanceof BuildError ? 'cannot build: ' : 'run failed: ';
     return { index: job.index, ok: false, error: prefix + (e instanceof Error ? e.message : String(e)) };
