@@ -50,7 +50,9 @@ export const r2Bench: BenchModule = {
     // it runs. The warm runs are longer (2 simulated s) because every run builds a new board, and
     // the first touch of its memory (guest RAM, sDDF regions, cache mirrors) took 8,000-15,000
     // page faults a run at about 12 us each on this kind of virtual machine, 0.1-0.2 s: a fifth
-    // of a 0.57 s run's figure, where a longer scenario pays it once.
+    // of a 0.57 s run's figure, where a longer scenario pays it once. (Since the byte pool,
+    // src/board/byte_pool.ts, a run in the same process reuses most of the previous board's
+    // memory, as sweep and crash-test workers do.)
     const coldS = opts.quick ? 0.1 : 0.5;
     const warmS = opts.quick ? 0.1 : 2;
     const cold = run(8, 957, coldS);
