@@ -19,8 +19,8 @@ const entry =
 if (process.env['SDDFSIM_DEBUG']) {
   // Stack traces from the build then name the TypeScript lines (dist/ carries source maps).
   process.setSourceMapsEnabled(true);
+  process.stderr.write(`sddfsim: running ${entry.slice(3)} (${build.why})\n`);
 }
-if (process.env['SDDFSIM_DEBUG']) process.stderr.write(`sddfsim: running ${entry.slice(3)} (${build.why})\n`);
 if (build.use === 'src') {
   const { register } = await import('tsx/esm/api');
   register();

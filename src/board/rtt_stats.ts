@@ -178,7 +178,7 @@ export class RttStats {
   /**
    * Makes room for `n` samples (at most the cap) before the first is added, so that a run whose
    * sample count is known ahead does not grow the array by doubling: each doubling copied every
-   * sample so far and touched a fresh array's pages (a page fault per 4 KiB), the main source of
+   * sample so far and touched a fresh array's pages (a page fault per 4 KiB), a main source of
    * page faults in a long run. Pages of the reserved array are touched only as samples fill them.
    */
   reserve(n: number): void {
