@@ -19,7 +19,10 @@ const POOL_MAX_BYTES = 512 * 1024 * 1024;
 const free = new Map<number, Uint8Array[]>();
 let freeBytes = 0;
 
-/** A zeroed buffer of exactly `size` bytes, of its own (byteOffset 0, the whole ArrayBuffer). */
+/**
+ * A zeroed buffer of exactly `size` bytes at byteOffset 0 of an ArrayBuffer of its own (which, for
+ * the large ones, may be a little longer).
+ */
 export function takeZeroedBytes(size: number): Uint8Array {
   const list = free.get(size);
   if (list !== undefined && list.length > 0) {
@@ -27,6 +30,37 @@ export function takeZeroedBytes(size: number): Uint8Array {
     freeBytes -= size;
     b.fill(0);
     return b;
+  }
+  return size >= POOLED_BELOW ? lazyZeroedBytes(size) : new Uint8Array(size);
+}
+
+const WASM_PAGE = 65536;
+
+/** The one WebAssembly call made here (the Node typings this project builds with do not declare it). */
+interface WasmMemoryApi {
+  Memory: new (d: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmMemoryApi }).WebAssembly;
+
+/**
+ * A zeroed buffer whose pages the OS zeroes when first touched, however many were freed before.
+ *
+ * A plain ArrayBuffer comes from the C heap (calloc). Once a run has freed a buffer of this size,
+ * glibc raises its mmap threshold above it, and the next one is carved from the heap and zeroed in
+ * full: every later board in the process then touched all of its guests' RAM. Measured on eight
+ * 16 MiB guests, 1 s runs one after another in one process: about one run in three took 31k page
+ * faults instead of 2k, 0.95x instead of 1.29x. A WebAssembly memory is a fresh mapping of its own
+ * (V8 maps it directly, never through malloc) and is unmapped when collected. If the reservation
+ * is refused (V8 caps the address space its memories may reserve), a plain buffer will do.
+ */
+function lazyZeroedBytes(size: number): Uint8Array {
+  const pages = Math.ceil(size / WASM_PAGE);
+  if (wasm !== undefined && pages <= 65536) {
+    try {
+      return new Uint8Array(new wasm.Memory({ initial: pages, maximum: pages }).buffer, 0, size);
+    } catch {
+      // Out of reservable address space: fall through.
+    }
   }
   return new Uint8Array(size);
 }

@@ -64,7 +64,7 @@ export class RegionCache {
   constructor(region: Region) {
     this.region = region;
     this.data = takeZeroedBytes(region.size);
-    this.data32 = new Uint32Array(this.data.buffer);
+    this.data32 = new Uint32Array(this.data.buffer, 0, region.size >>> 2);
     this.dram32 = new Uint32Array(region.bytes.buffer, region.bytes.byteOffset, region.size >>> 2);
     const lines = Math.ceil(region.size / CACHE_LINE);
     const words = (lines + 31) >>> WORD_SHIFT;

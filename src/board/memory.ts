@@ -94,7 +94,8 @@ export interface AllocateOptions {
  * per frame with 32 MiB reserved for 19 MiB of regions, and eight guests ~10% slower with 32 MiB for
  * 18, from V8's collections for the extra external memory. So the first 32 MiB of small regions get
  * exact buffers, as do regions of 8 MiB or more; blocks start only where there are many small ones,
- * and grow with the small regions placed so far.
+ * and grow with the small regions placed so far. A region of 8 MiB or more is a fresh mapping of its
+ * own for the same reason (byte_pool.ts, lazyZeroedBytes).
  */
 const CARVE_BELOW = 8 * 1024 * 1024;
 const CARVE_AFTER = 32 * 1024 * 1024;

@@ -28,6 +28,23 @@ describe('byte pool', () => {
     expect(pooledBytes()).toBe(before);
   });
 
+  it('gives large buffers of their own, zeroed, of exactly the size asked, never from the pool', () => {
+    const size = 8 * 1024 * 1024 + 4096; // not a multiple of the 64 KiB the mapping is made of
+    const a = takeZeroedBytes(size);
+    const b = takeZeroedBytes(size);
+    expect(a.length).toBe(size);
+    expect(a.byteOffset).toBe(0);
+    expect(a.buffer).not.toBe(b.buffer);
+    a.fill(0xff);
+    expect(b.every((x) => x === 0)).toBe(true);
+    const before = pooledBytes();
+    giveBytes(a);
+    expect(pooledBytes()).toBe(before);
+    const c = takeZeroedBytes(size);
+    expect(c.buffer).not.toBe(a.buffer);
+    expect(c.every((x) => x === 0)).toBe(true);
+  });
+
   it('gives a scenario the same result whether its memory is new or was used by another run', () => {
     const load = (guests: number, mbps: number, s: number) => {
       const r = loadScenarioText(guestsEchoScenarioText(guests, mbps, s), 'pool.yaml');
