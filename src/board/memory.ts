@@ -1,5 +1,5 @@
 import { assert } from './assert.js';
-import { giveBytes, takeZeroedBytes } from './byte_pool.js';
+import { freshZeroedBytes, giveBytes, takeZeroedBytes } from './byte_pool.js';
 import { RegionCache } from './cache.js';
 import type { CoherenceLog } from './coherence.js';
 
@@ -30,6 +30,8 @@ export class Region {
   dmaCapable = false;
   /** True once some CPU mapping of this region is cached. */
   mappedCached = false;
+  /** Mostly never touched (a VM's RAM): a fresh mapping of its own, never kept for reuse. */
+  readonly sparse: boolean;
   readonly log: CoherenceLog | null;
 
   /**
@@ -44,12 +46,15 @@ export class Region {
     log: CoherenceLog | null,
     backing: ArrayBuffer | null = null,
     backingOffset = 0,
+    sparse = false,
   ) {
     this.log = log;
     this.name = name;
     this.paddr = paddr;
     this.size = size;
+    this.sparse = sparse;
     if (device !== null) this.bytes = new Uint8Array(0);
+    else if (sparse) this.bytes = freshZeroedBytes(size);
     else if (backing === null) this.bytes = takeZeroedBytes(size);
     else this.bytes = new Uint8Array(backing, backingOffset, size);
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
@@ -80,22 +85,26 @@ export class Region {
 export interface AllocateOptions {
   paddr?: number;
   align?: number;
+  /**
+   * The region is mostly never touched (a VM's RAM): it gets a lazily zeroed mapping of its own,
+   * is not carved from a block and is not handed to the byte pool (byte_pool.ts).
+   */
+  sparse?: boolean;
 }
 
 /**
- * Regions below CARVE_BELOW are carved out of shared blocks. A scenario with many guests has
- * hundreds of MiB of such regions (4 MiB guest RAMs, 1 MiB data regions) it mostly never touches:
- * allocated one by one, each comes from the C heap once earlier runs freed theirs (glibc raises its
- * mmap threshold on such frees), which zeroes all of it on every run, and V8 answers the hundreds
- * of external allocations with a garbage collection every few. A block of 32 MiB or more is always
- * a fresh mapping whose pages the OS zeroes only when first touched.
+ * Dense regions below CARVE_BELOW are carved out of shared blocks. A scenario with many guests has
+ * hundreds of such regions (1 MiB data regions, queues): allocated one by one, each comes from the
+ * C heap once earlier runs freed theirs (glibc raises its mmap threshold on such frees), and V8
+ * answers the hundreds of external allocations with a garbage collection every few. Blocks, like
+ * exact buffers, come from and go back to the byte pool, so a process's later boards reuse them.
+ * Sparse regions (VM RAM) are never carved: each is a lazily zeroed mapping of its own.
  *
  * Reserving more than a board needs is not free either: a single-guest run measured ~70% slower
  * per frame with 32 MiB reserved for 19 MiB of regions, and eight guests ~10% slower with 32 MiB for
  * 18, from V8's collections for the extra external memory. So the first 32 MiB of small regions get
  * exact buffers, as do regions of 8 MiB or more; blocks start only where there are many small ones,
- * and grow with the small regions placed so far. A region of 8 MiB or more is a fresh mapping of its
- * own for the same reason (byte_pool.ts, lazyZeroedBytes).
+ * and grow with the small regions placed so far.
  */
 const CARVE_BELOW = 8 * 1024 * 1024;
 const CARVE_AFTER = 32 * 1024 * 1024;
@@ -107,6 +116,8 @@ export class PhysicalMemory {
   private readonly byName = new Map<string, Region>();
   private nextPaddr: number;
   private block: ArrayBuffer | null = null;
+  /** Every block carved from, to hand back on release. */
+  private readonly blocks: ArrayBuffer[] = [];
   private blockUsed = 0;
   /** Bytes of regions under CARVE_BELOW placed so far, carved or not. */
   private smallBytes = 0;
@@ -137,8 +148,10 @@ export class PhysicalMemory {
     this.released = true;
     for (const r of this.regions) {
       if (r.cache !== null) giveBytes(r.cache.data);
-      if (r.device === null) giveBytes(r.bytes);
+      // Carved regions are views: giveBytes keeps only whole buffers, so they go back with their block.
+      if (r.device === null && !r.sparse) giveBytes(r.bytes);
     }
+    for (const b of this.blocks) giveBytes(new Uint8Array(b));
   }
 
   region(name: string): Region {
@@ -174,7 +187,9 @@ export class PhysicalMemory {
       }
     }
     let region: Region;
-    if (device !== null || pageSize >= CARVE_BELOW || this.smallBytes < CARVE_AFTER) {
+    if (opts.sparse === true && device === null) {
+      region = new Region(name, paddr, pageSize, null, this.log, null, 0, true);
+    } else if (device !== null || pageSize >= CARVE_BELOW || this.smallBytes < CARVE_AFTER) {
       region = new Region(name, paddr, pageSize, device, this.log);
       if (device === null && pageSize < CARVE_BELOW) this.smallBytes += pageSize;
     } else {
@@ -190,7 +205,8 @@ export class PhysicalMemory {
   /** Reserves `size` bytes of the current block (starting a new one if needed); returns the offset. */
   private carve(size: number): number {
     if (this.block === null || this.blockUsed + size > this.block.byteLength) {
-      this.block = new ArrayBuffer(Math.min(MAX_BLOCK_BYTES, Math.max(this.smallBytes, 2 * size)));
+      this.block = takeZeroedBytes(Math.min(MAX_BLOCK_BYTES, Math.max(this.smallBytes, 2 * size))).buffer;
+      this.blocks.push(this.block);
       this.blockUsed = 0;
     }
     this.smallBytes += size;

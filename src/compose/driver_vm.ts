@@ -105,7 +105,9 @@ export class DriverVm {
     this.opts = opts;
     this.name = opts.name ?? 'ethernet_driver_vmm';
     this.poolBuffers = opts.poolBuffers ?? DEFAULT_DRIVER_VM_POOL;
-    this.ram = board.memory.allocate(`driver_vm/${this.name}/ram`, opts.ramBytes ?? DEFAULT_DRIVER_VM_RAM);
+    this.ram = board.memory.allocate(`driver_vm/${this.name}/ram`, opts.ramBytes ?? DEFAULT_DRIVER_VM_RAM, {
+      sparse: true,
+    });
     this.config = board.memory.allocate(
       `driver_vm/${this.name}/config`,
       netConfigBytes(this.poolBuffers * 2),

@@ -66,7 +66,9 @@ export class GuestVm {
     this.guestPhysBase = opts.guestPhysBase ?? DEFAULT_GUEST_PHYS_BASE;
     this.mmioBase = opts.mmioBase ?? DEFAULT_MMIO_BASE;
     this.virq = opts.virq ?? DEFAULT_VIRTIO_NET_VIRQ;
-    this.ram = memory.allocate(`guest/${opts.name}/ram`, opts.ramBytes ?? DEFAULT_GUEST_RAM_BYTES);
+    this.ram = memory.allocate(`guest/${opts.name}/ram`, opts.ramBytes ?? DEFAULT_GUEST_RAM_BYTES, {
+      sparse: true,
+    });
     this.make = (cfg) => this.build(kernel, cfg);
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { giveBytes, pooledBytes, takeZeroedBytes } from '../../src/board/byte_pool.js';
+import { freshZeroedBytes, giveBytes, pooledBytes, takeZeroedBytes } from '../../src/board/byte_pool.js';
+import { PhysicalMemory } from '../../src/board/memory.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { guestsEchoScenarioText } from '../../src/scenario/reference_scenarios.js';
 import { runScenario } from '../../src/scenario/run.js';
@@ -8,7 +9,7 @@ import { runScenario } from '../../src/scenario/run.js';
 const SIZE = 3 * 4096 + 64;
 
 describe('byte pool', () => {
-  it('hands a given buffer back zeroed, once, and keeps only whole buffers below 8 MiB', () => {
+  it('hands a given buffer back zeroed, once, and keeps only whole buffers', () => {
     const a = takeZeroedBytes(SIZE);
     a.fill(0xa5);
     const before = pooledBytes();
@@ -20,29 +21,35 @@ describe('byte pool', () => {
     expect(b.every((x) => x === 0)).toBe(true);
     expect(takeZeroedBytes(SIZE)).not.toBe(a);
 
-    // A view into a larger buffer, and a buffer of 8 MiB or more, are not kept.
+    // A view into a larger buffer is not kept.
     const big = new Uint8Array(2 * SIZE);
     giveBytes(big.subarray(SIZE));
-    const large = new Uint8Array(8 * 1024 * 1024);
-    giveBytes(large);
     expect(pooledBytes()).toBe(before);
   });
 
-  it('gives large buffers of their own, zeroed, of exactly the size asked, never from the pool', () => {
+  it('gives sparse memory a fresh zeroed mapping of its own that a release never pools', () => {
     const size = 8 * 1024 * 1024 + 4096; // not a multiple of the 64 KiB the mapping is made of
-    const a = takeZeroedBytes(size);
-    const b = takeZeroedBytes(size);
+    const a = freshZeroedBytes(size);
+    const b = freshZeroedBytes(size);
     expect(a.length).toBe(size);
     expect(a.byteOffset).toBe(0);
     expect(a.buffer).not.toBe(b.buffer);
     a.fill(0xff);
     expect(b.every((x) => x === 0)).toBe(true);
+
+    // A board's dense regions go back to the pool on release; its sparse ones (VM RAM) do not.
+    const mem = new PhysicalMemory();
+    const dense = mem.allocate('dense', 5 * 4096);
+    const sparse = mem.allocate('sparse', 7 * 4096, { sparse: true });
+    dense.bytes.fill(1);
+    sparse.bytes.fill(2);
     const before = pooledBytes();
-    giveBytes(a);
-    expect(pooledBytes()).toBe(before);
-    const c = takeZeroedBytes(size);
-    expect(c.buffer).not.toBe(a.buffer);
-    expect(c.every((x) => x === 0)).toBe(true);
+    mem.release();
+    expect(pooledBytes()).toBe(before + 5 * 4096);
+    const again = takeZeroedBytes(5 * 4096);
+    expect(again).toBe(dense.bytes);
+    expect(again.every((x) => x === 0)).toBe(true);
+    expect(takeZeroedBytes(7 * 4096)).not.toBe(sparse.bytes);
   });
 
   it('gives a scenario the same result whether its memory is new or was used by another run', () => {
