@@ -39,7 +39,8 @@ const TWO_POW_32 = 4294967296;
  * | operation          | cost                                  |
  * |--------------------|---------------------------------------|
  * | add                | O(1) amortised (doubling growth)      |
- * | summary, quantile  | O(k log k) the first time after adds  |
+ * | summary            | O(k), by selection on a copy          |
+ * | quantile           | O(k log k) the first time after adds  |
  * | histogram          | O(k) plus the sort if not sorted      |
  */
 export class RttStats {
@@ -146,8 +147,10 @@ export class RttStats {
     o.count = this.count;
     o.min = this.min;
     o.mean = this.mean;
-    o.median = this.median;
-    o.p99 = this.p99;
+    if (this.sorted || this.kept === 0) {
+      o.median = this.median;
+      o.p99 = this.p99;
+    } else selectQuantiles(this.samples, this.kept, o);
     o.max = this.max;
     o.stdev = this.stdev;
     return o;
@@ -192,6 +195,77 @@ export class RttStats {
     next.set(this.samples);
     this.samples = next;
   }
+}
+
+let selectScratch = new Float64Array(0);
+
+/**
+ * Sets o.median and o.p99 of the first k samples of `samples` exactly as the sorted array gives
+ * them, by selection on a copy: the samples keep their order (the reservoir replaces samples by
+ * index, so reordering them would change later results) and are not marked sorted. A sort of a
+ * long run's samples cost about as much as the rest of the summary together (65 ms of a 5 s R2
+ * run, for 800k samples over nine statistics); two selections are linear.
+ */
+function selectQuantiles(samples: Float64Array, k: number, o: RttSummary): void {
+  if (selectScratch.length < k) selectScratch = new Float64Array(Math.max(k, selectScratch.length * 2));
+  const a = selectScratch;
+  a.set(samples.subarray(0, k));
+  const h = k >>> 1;
+  select(a, 0, k - 1, h);
+  // a[0..h-1] are all <= a[h]: the largest of them is the (h-1)-th smallest.
+  let below = a[h]!;
+  if ((k & 1) === 0) {
+    below = a[0]!;
+    for (let i = 1; i < h; i++) if (a[i]! > below) below = a[i]!;
+  }
+  o.median = (k & 1) === 1 ? a[h]! : (below + a[h]!) / 2;
+  const r = Math.max(Math.ceil(0.99 * k), 1) - 1;
+  if (r > h) select(a, h + 1, k - 1, r);
+  else if (r < h) select(a, 0, h - 1, r);
+  o.p99 = a[r]!;
+}
+
+/**
+ * Rearranges a[lo..hi] so that a[k] holds the value a sort would put there, with nothing larger
+ * before it and nothing smaller after it (Hoare's selection with a median-of-three pivot, which
+ * splits runs of equal values evenly). After 2 log2(n) + 8 rounds without converging it sorts what
+ * is left, so the worst case stays O(n log n).
+ */
+function select(a: Float64Array, lo: number, hi: number, k: number): void {
+  let rounds = 2 * Math.ceil(Math.log2(hi - lo + 2)) + 8;
+  while (hi > lo) {
+    if (rounds-- === 0) {
+      a.subarray(lo, hi + 1).sort();
+      return;
+    }
+    const mid = lo + ((hi - lo) >>> 1);
+    // Median of three into a[mid].
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    // Now a[lo..j] <= pivot <= a[i..hi], and a[j+1..i-1] == pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
 
 /**

@@ -378,6 +378,36 @@ describe('RttStats', () => {
     expect(s.summary()).toEqual({ count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 });
   });
 
+  it('summarises by selection exactly as the sorted samples give median and p99, and leaves their order alone', () => {
+    const sample = fc.oneof(
+      fc.integer({ min: 0, max: 5 }), // runs of equal values
+      fc.integer({ min: 0, max: 2_000_000 }),
+      fc.double({ min: 0, max: 1e9, noNaN: true, noDefaultInfinity: true }),
+    );
+    fc.assert(
+      fc.property(fc.array(sample, { minLength: 1, maxLength: 3000 }), (xs) => {
+        const a = new RttStats(new Prng(1));
+        const b = new RttStats(new Prng(1));
+        for (const x of xs) {
+          a.add(x);
+          b.add(x);
+        }
+        const before = Array.from(a.keptSamples());
+        const viaSelect = a.summary();
+        expect(Array.from(a.keptSamples())).toEqual(before);
+        b.histogram(1e12); // sorts b, so its summary reads the sorted array
+        const viaSort = b.summary();
+        expect(viaSelect).toEqual(viaSort);
+        const sorted = [...xs].sort((x, y) => x - y);
+        const h = sorted.length >>> 1;
+        const median = sorted.length % 2 === 1 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
+        expect(viaSelect.median).toBe(median);
+        expect(viaSelect.p99).toBe(sorted[Math.max(Math.ceil(0.99 * sorted.length), 1) - 1]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('sorts many samples into exactly the order Float64Array.sort gives (radix path and fallback)', () => {
     const p = new Prng(11);
     const shapes: ((i: number) => number)[] = [
