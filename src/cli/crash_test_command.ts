@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Prng } from '../board/prng.js';
+import { DRIVER_VM_PD } from '../compose/driver_vm.js';
 import type { ResultDocument } from '../report/result.js';
 import { loadScenarioText } from '../scenario/load.js';
 import { DRIVER, type Scenario } from '../scenario/schema.js';
@@ -38,12 +39,15 @@ const CLIENT_FAULTS = [
   'snoop-rx-pool',
 ] as const;
 
-/** Faults against a native driver: its monitor restarts it (src/sddf/driver_monitor.ts). */
+/**
+ * Faults against the driver: a native driver's monitor restarts it (src/sddf/driver_monitor.ts), a
+ * driver VM's VMM reboots it (src/compose/driver_vm.ts).
+ */
 const DRIVER_FAULTS = ['driver-crash', 'driver-restart'] as const;
 /** Longest drawn outage of a driver fault (its `duration`: reboot delay or time kept down). */
 const MAX_DRIVER_DOWN_NS = 10e6;
-/** The name of the native driver PD, which a driver fault stops. */
-const NATIVE_DRIVER_THREAD = 'ethernet_driver';
+/** The threads a driver fault stops: the native driver PD, or the driver VM's vCPU. */
+const DRIVER_THREADS: readonly string[] = ['ethernet_driver', `${DRIVER_VM_PD}_vcpu`];
 
 interface Drawn {
   at: number;
@@ -53,19 +57,19 @@ interface Drawn {
   duration?: number;
 }
 
-/** Whether the campaign may draw faults against the driver: a native sDDF driver. */
-function nativeDriver(s: Scenario): boolean {
-  return s.driver.kind === 'native' && s.system !== 'linux';
+/** Whether the campaign may draw faults against the driver: an sDDF system's, native or a VM. */
+function sddfDriver(s: Scenario): boolean {
+  return s.system !== 'linux';
 }
 
 /**
  * Draws run `k`'s fault schedule: one to three faults, inside the window, each against a client
- * or (with a native sDDF driver) the driver, all equally likely.
+ * or (in an sDDF system) the driver, all equally likely.
  */
 export function drawFaults(s: Scenario, seed: number, k: number): Drawn[] {
   const prng = new Prng(seed).fork(k);
   const n = 1 + prng.nextInt(3);
-  const targets = s.clients.length + (nativeDriver(s) ? 1 : 0);
+  const targets = s.clients.length + (sddfDriver(s) ? 1 : 0);
   const out: Drawn[] = [];
   for (let i = 0; i < n; i++) {
     const t = prng.nextInt(targets);
@@ -87,11 +91,11 @@ export function drawFaults(s: Scenario, seed: number, k: number): Drawn[] {
 
 /**
  * Whether a stopped thread is one the schedule faulted: a client itself (a native client, a
- * guest's VMM), a guest's vCPU, or the native driver. A client's copier (`${n}_net_copier`) is
+ * guest's VMM), a guest's vCPU, or the driver (native, or a driver VM's vCPU). A client's copier (`${n}_net_copier`) is
  * trusted: its stopping is a failure even when its client was faulted.
  */
 function faultedThread(thread: string, faulted: ReadonlySet<string>): boolean {
-  if (faulted.has(DRIVER) && thread === NATIVE_DRIVER_THREAD) return true;
+  if (faulted.has(DRIVER) && DRIVER_THREADS.includes(thread)) return true;
   return [...faulted].some((n) => thread === n || thread === `${n}_vcpu`);
 }
 

@@ -87,6 +87,9 @@ const openQueues: QueuePairFactory = (free, freeOff, active, activeOff, capacity
  * unmapped pages whose accesses exit to the VMM. The IOMMU is left exactly as composeNetSystem set
  * it: rings, RX DMA region, clients' TX regions.
  */
+/** The driver VM's VMM PD, unless named otherwise; its vCPU is `${DRIVER_VM_PD}_vcpu`. */
+export const DRIVER_VM_PD = 'ethernet_driver_vmm';
+
 export class DriverVm {
   readonly name: string;
   readonly opts: DriverVmOptions;
@@ -103,7 +106,7 @@ export class DriverVm {
   constructor(board: Board, opts: DriverVmOptions) {
     this.board = board;
     this.opts = opts;
-    this.name = opts.name ?? 'ethernet_driver_vmm';
+    this.name = opts.name ?? DRIVER_VM_PD;
     this.poolBuffers = opts.poolBuffers ?? DEFAULT_DRIVER_VM_POOL;
     this.ram = board.memory.allocate(`driver_vm/${this.name}/ram`, opts.ramBytes ?? DEFAULT_DRIVER_VM_RAM, {
       sparse: true,

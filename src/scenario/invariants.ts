@@ -7,6 +7,7 @@
 // log; nothing is written and no engine event is scheduled, so the trace hash is the same with
 // the checker on or off.
 
+import type { DriverVm } from '../compose/driver_vm.js';
 import type { Region } from '../board/memory.js';
 import { ProtectionDomain } from '../board/pd.js';
 import { T_STOPPED } from '../board/thread.js';
@@ -92,8 +93,8 @@ interface RxPlan {
 }
 
 /**
- * Checks buffer conservation (the native-driver 'full' system only: driver, virt_rx, virt_tx, a
- * copier per client) every N dispatches and at the end, and the destination MAC of every frame a
+ * Checks buffer conservation (the 'full' system only: a native driver or a driver VM, virt_rx,
+ * virt_tx, a copier per client) every N dispatches and at the end, and the destination MAC of every frame a
  * client receives (any system with capturable clients). Results go to doc.invariants.violations.
  */
 export class InvariantChecker implements RunObserver {
@@ -113,6 +114,11 @@ export class InvariantChecker implements RunObserver {
 
   private sim: Simulation | null = null;
   private driver: EthDriver | null = null;
+  /**
+   * A driver VM in the driver's place: its buffers are in its VMM's page-pool ledger (RX) and, while
+   * the guest runs, in the one sendto a blocked bridge holds (TX); see driver_vm_vmm.ts.
+   */
+  private dvm: DriverVm | null = null;
   private rx: RxPlan | null = null;
   private tx: TxPool[] = [];
   private drvTxFree: QueueRef | null = null;
@@ -189,9 +195,16 @@ export class InvariantChecker implements RunObserver {
     const sim = this.sim;
     if (sim === null) return;
     this.checkFaults();
-    if (this.skipped !== null || this.rx === null || this.driver === null) return;
+    if (this.skipped !== null || this.rx === null) return;
     const net = sim.net!;
     for (const pd of net.pds) if (pd instanceof ProtectionDomain && !pd.initDone) return;
+    if (this.dvm !== null) {
+      this.checks++;
+      this.checkRx(timeNs, false);
+      this.checkTx(timeNs, false);
+      return;
+    }
+    if (this.driver === null) return;
     // A stopped driver (crashed, or stopped by its monitor) may have died with buffers in its
     // hands, off its queues and not in its rings: its custody is then read from the queues.
     const down = this.driver.state === T_STOPPED;
@@ -205,14 +218,19 @@ export class InvariantChecker implements RunObserver {
   private plan(sim: Simulation): string | null {
     const net = sim.net;
     if (net === null) return 'no sDDF network system (Linux baseline)';
-    if (!(net.driver instanceof EthDriver)) return 'the driver is not the native driver (driver VM)';
+    const dvm = net.driver instanceof EthDriver ? null : (sim.driverVm ?? null);
+    if (!(net.driver instanceof EthDriver) && dvm?.vmm == null)
+      return 'the driver is neither native nor a driver VM';
     if (net.virtRx === null || net.virtTx === null) return 'no virtualisers (direct system)';
     if (net.copiers.some((c) => c === null) || net.clientRxData.some((r) => r === null))
       return 'only the full (copying) system is checked, not the no-copier or zero-copy variants';
     const mem = sim.board.memory;
     const find = (name: string): Region | null => mem.regions.find((r) => r.name === name) ?? null;
-    const drv = net.driver;
-    drv.ringState(this.ring);
+    if (dvm !== null) {
+      const cfg = dvm.vmm!.cfg;
+      this.ring.rxQueueCapacity = cfg.virtRx.capacity;
+      this.ring.txQueueCapacity = cfg.virtTx.capacity;
+    } else (net.driver as EthDriver).ringState(this.ring);
     // The driver's RX queue holds every RX DMA buffer: its capacity is the pool's size.
     const count = this.ring.rxQueueCapacity;
     if (!(count > 0 && count * NET_BUFFER_SIZE <= net.rxDma.size)) return 'the RX pool size is not known';
@@ -225,12 +243,12 @@ export class InvariantChecker implements RunObserver {
     const metadata = find('net/rx/virt_metadata');
     this.rxRing = find('net/hw_ring/rx');
     this.txRing = find('net/hw_ring/tx');
+    // A driver VM's hardware rings are in its own RAM: its VMM's ledger stands for them.
     if (
       drvFree === null ||
       drvActive === null ||
       metadata === null ||
-      this.rxRing === null ||
-      this.txRing === null
+      (dvm === null && (this.rxRing === null || this.txRing === null))
     )
       return 'the system does not have the regions of the full sDDF system';
     const virtQueues: QueueRef[] = [];
@@ -276,7 +294,8 @@ export class InvariantChecker implements RunObserver {
     this.drvTxActive = queue('ethernet_driver/net_virt_tx/active', txCap);
     if (this.drvTxFree === null || this.drvTxActive === null)
       return 'no queues between the driver and virt_tx';
-    this.driver = drv;
+    if (dvm !== null) this.dvm = dvm;
+    else this.driver = net.driver as EthDriver;
     return null;
   }
 
@@ -291,6 +310,9 @@ export class InvariantChecker implements RunObserver {
     const aimed = new Set(sim.scenario.faults.map((f) => f.target));
     const every = 'every client';
     if (net.driver instanceof EthDriver && !aimed.has('driver')) this.trusted.set(net.driver.name, every);
+    // A driver VM's VMM must survive anything its guest does, crashes included.
+    const dvmm = sim.driverVm?.vmm ?? null;
+    if (dvmm != null) this.trusted.set(dvmm.name, every);
     if (net.virtTx !== null) this.trusted.set(net.virtTx.name, `${every} (transmit path)`);
     if (net.virtRx !== null) this.trusted.set(net.virtRx.name, `${every} (receive path)`);
     sim.clients.forEach((c) => {
@@ -338,7 +360,10 @@ export class InvariantChecker implements RunObserver {
     this.countQueue(rx.drvFree, rx.io, rx.count, placed);
     this.countQueue(rx.drvActive, rx.io, rx.count, placed);
     const ring = this.ring;
-    if (driverDown) {
+    if (this.dvm !== null) {
+      // What the driver VM holds (in its NIC ring or its kernel's hands, or reclaimed after a crash).
+      for (const io of this.dvm.vmm!.poolLedger()) this.countOne(io - rx.io, rx.count, placed);
+    } else if (driverDown) {
       const held = this.custody(rx.drvFree, rx.drvActive);
       if (held !== null) for (const io of held) this.countOne(io - rx.io, rx.count, placed);
     } else this.countRing(this.rxRing!, ring.rxHead, ring.rxTail, ring.rxCount, rx.io, rx.count, placed);
@@ -384,7 +409,12 @@ export class InvariantChecker implements RunObserver {
     }
     this.countQueue(this.drvTxFree!, 0, 0, null);
     this.countQueue(this.drvTxActive!, 0, 0, null);
-    if (driverDown) {
+    if (this.dvm !== null) {
+      // A blocked sendto in the bridge holds one TX buffer; a stopped guest's was given back.
+      const live = this.dvm.vcpu!.state !== T_STOPPED && this.dvm.vcpu!.booted;
+      const pending = live ? this.dvm.guest!.holdings().pendingTx : -1;
+      if (pending >= 0) this.countTxIo(pending);
+    } else if (driverDown) {
       const held = this.custody(this.drvTxActive!, this.drvTxFree!);
       if (held !== null) for (const io of held) this.countTxIo(io);
     } else this.countTxRing();

@@ -89,6 +89,45 @@ describe('sddfsim crash-test', () => {
   });
 });
 
+describe('sddfsim crash-test with a driver VM', () => {
+  it('crashes and reboots the driver VM among the guest faults, and every run survives', async () => {
+    const file = join(dir, 'ct-dvm.yaml');
+    writeFileSync(
+      file,
+      `name: ct-dvm
+duration: 60ms
+warmup: 30ms
+board: { cores: 2 }
+driver: { kind: vm, core: 1 }
+clients:
+  - { name: g0, kind: vm, app: echo, core: 0 }
+  - { name: n0, kind: native, app: echo, core: 0 }
+load:
+  - { to: g0, rate: 10Mbps }
+  - { to: n0, rate: 10Mbps }
+`,
+    );
+    const r = await cli([
+      'crash-test',
+      file,
+      '--runs',
+      '12',
+      '--seed',
+      '3',
+      '--parallel',
+      '1',
+      '--json',
+      '--out',
+      join(dir, 'repro-dvm'),
+    ]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.survived).toBe(12);
+    const injected = summary.faults_injected as Record<string, number>;
+    expect((injected['driver-crash'] ?? 0) + (injected['driver-restart'] ?? 0)).toBeGreaterThan(0);
+  });
+});
+
 describe('sddfsim crash-test with a protection removed', () => {
   it('finds violations, writes reproducers, and `sddfsim run <reproducer>` replays each one exactly', async () => {
     const file = join(dir, 'unprotected.yaml');
