@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioText } from '../src/scenario/load.js';
 import { guestsEchoScenarioText } from '../src/scenario/reference_scenarios.js';
-import { runScenario } from '../src/scenario/run.js';
+import { buildSimulation } from '../src/scenario/build.js';
+import { runScenario, runSimulation } from '../src/scenario/run.js';
 import type { BenchModule, BenchResult } from './types.js';
 
 const BIN = fileURLToPath(new URL('../bin/sddfsim.js', import.meta.url));
@@ -36,6 +37,50 @@ function run(n: number, totalMbps: number, durationS: number) {
   for (const c of doc.clients) frames += c.rx_frames + c.tx_frames;
   const achieved = doc.load.reduce((a, l) => a + l.achieved_mbps, 0);
   return { wall, frames, events: doc.events, achieved, simS: durationS + 0.05 + 0.02 };
+}
+
+/**
+ * One run of n guests with wall time, frames through guests and events read at each of the run's
+ * progress points (tenths of the measured window); the steady-state cost is taken from the first
+ * point at or past `fromS` simulated seconds to the end of the window.
+ */
+function steady(n: number, totalMbps: number, durationS: number, fromS: number) {
+  const r = loadScenarioText(guestsEchoScenarioText(n, totalMbps, durationS), 'r2.yaml');
+  if (!r.ok) throw new Error(r.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+  const t0 = performance.now();
+  const sim = buildSimulation(r.scenario);
+  const frames = () => sim.clients.reduce((a, c) => a + c.counters().rxFrames + c.counters().txFrames, 0);
+  type Point = { wall: number; sim: number; frames: number; events: number };
+  const at = (simNs: number): Point => ({
+    wall: performance.now(),
+    sim: simNs,
+    frames: frames(),
+    events: sim.board.engine.eventsProcessed,
+  });
+  let mark: Point | null = null;
+  let last: Point | null = null;
+  const doc = runSimulation(sim, {
+    onProgress: (simNs) => {
+      last = at(simNs);
+      if (mark === null && simNs >= fromS * 1e9) mark = last;
+    },
+  });
+  const wallAll = performance.now() - t0;
+  sim.board.memory.release();
+  const none: Point = { wall: t0, sim: 0, frames: 0, events: 0 };
+  const end: Point = last ?? none;
+  const m: Point = mark ?? none;
+  let all = 0;
+  for (const c of doc.clients) all += c.rx_frames + c.tx_frames;
+  const dWall = (end.wall - m.wall) * 1e6;
+  return {
+    perFrame: dWall / Math.max(1, end.frames - m.frames),
+    perEvent: dWall / Math.max(1, end.events - m.events),
+    whole: (wallAll * 1e6) / Math.max(1, all),
+    frames: end.frames - m.frames,
+    fromS: m.sim / 1e9,
+    toS: end.sim / 1e9,
+  };
 }
 
 /**
@@ -94,34 +139,21 @@ export const r2Bench: BenchModule = {
           'peak resident set of the bench process after five in-process R2 runs (cold, warm-up, three timed)',
       },
     ];
-    // Wall cost per simulated frame, as a difference of two runs of different lengths: a run's
-    // whole wall time includes building the board and faulting in its memory, which says nothing
-    // about the cost of a packet. The longer run's extra wall time over its extra frames is the
-    // marginal cost; the median of three such pairs, after one warm-up of each length, is the
-    // figure. Both runs are past the first simulated second: 64 guests at 6.25 Mb/s each take about
-    // that long to cycle through their buffer pools once, and until then every new buffer touched
-    // is a page fault of 11-14 us on this kind of host (against 0.17 s and 0.67 s runs, the 64-guest
-    // figure was 20-34 us a frame, mostly faults; 5-7 us once past it). A second between them keeps
-    // the host's own swings (10-30% from one run to the next) from deciding the difference.
-    const shortS = opts.quick ? 0.03 : 1.1;
-    const longS = opts.quick ? 0.08 : 2.1;
-    const total = (d: number) => (d + 0.07).toFixed(2);
+    // Wall cost per simulated frame in the steady state: the wall time between two progress points
+    // of one run, the first past the first simulated second, over the frames through guests in
+    // between. Building the board, faulting in its memory and V8's warm-up all fall before it: 64
+    // guests at 6.25 Mb/s each take about a second to cycle through their buffer pools once, and
+    // until then every new buffer touched is a page fault of 11-14 us on this kind of host (over
+    // whole 0.27 s runs the 64-guest figure was 20-34 us a frame, mostly faults). Session 6 first
+    // took the difference of a long and a short run, but the host's swings between two runs (10-30%)
+    // sometimes made it negative. Median of three runs, after one warm-up run.
+    const durS = opts.quick ? 0.1 : 2.1;
+    const fromS = opts.quick ? 0.06 : 1.1;
     for (const n of [1, 8, 64]) {
-      run(n, 400, shortS);
-      run(n, 400, longS);
-      const pairs = [0, 1, 2].map(() => {
-        const a = run(n, 400, shortS);
-        const b = run(n, 400, longS);
-        const dWall = b.wall - a.wall;
-        return {
-          perFrame: (dWall * 1e9) / Math.max(1, b.frames - a.frames),
-          perEvent: (dWall * 1e9) / Math.max(1, b.events - a.events),
-          whole: (b.wall * 1e9) / Math.max(1, b.frames),
-          frames: b.frames - a.frames,
-        };
-      });
-      pairs.sort((x, y) => x.perFrame - y.perFrame);
-      const m = pairs[1]!;
+      steady(n, 400, durS, fromS);
+      const runs = [0, 1, 2].map(() => steady(n, 400, durS, fromS));
+      runs.sort((x, y) => x.perFrame - y.perFrame);
+      const m = runs[1]!;
       out.push({
         name: `r2.wall_per_frame.${n}-guests`,
         value: m.perFrame,
@@ -129,7 +161,7 @@ export const r2Bench: BenchModule = {
         // Per event too: with more guests a frame wakes more PDs (less batching), so the simulated
         // work per frame grows; the wall time per simulated event shows how much of the growth is
         // the simulator's own.
-        detail: `400 Mb/s split over ${n} guest(s): wall of a ${total(longS)} s run minus a ${total(shortS)} s run over the ${m.frames} more frames through guests, median of 3 pairs (${pairs[0]!.perFrame.toFixed(0)}-${pairs[2]!.perFrame.toFixed(0)}); ${m.perEvent.toFixed(0)} ns per simulated event; the whole ${total(longS)} s run: ${m.whole.toFixed(0)} ns/frame`,
+        detail: `400 Mb/s split over ${n} guest(s): wall from ${m.fromS.toFixed(2)} to ${m.toS.toFixed(2)} simulated s of one run over the ${m.frames} frames through guests in between, median of 3 runs (${runs[0]!.perFrame.toFixed(0)}-${runs[2]!.perFrame.toFixed(0)}); ${m.perEvent.toFixed(0)} ns per simulated event; the whole run: ${m.whole.toFixed(0)} ns/frame`,
       });
     }
     return out;
