@@ -12,6 +12,8 @@ import { DMA_READ, DMA_WRITE, Iommu } from '../../src/board/iommu.js';
 import { PAGE_SIZE, PhysicalMemory, type Region } from '../../src/board/memory.js';
 
 const VA = 0x6000_0000;
+const VA2 = 0x7000_0000;
+const VA3 = 0x7100_0000;
 
 interface Setup {
   log: CoherenceLog;
@@ -208,6 +210,24 @@ describe('RegionCache maintenance', () => {
     expect(region.view.getUint32(64, true)).toBe(0x0a0b0c0d);
   });
 
+  it("keeps a CPU's cached bytes when another PD stores to DRAM through an uncached mapping", () => {
+    const { region, as } = setup();
+    const uc = new AddressSpace('driver');
+    uc.map(region, 0x1000, PERM_R | PERM_W, false);
+    region.bytes.set(pattern(128, 1), 0);
+    const seen = new Uint8Array(128);
+    as.readBytes(VA, seen, 0, 128); // both lines now cached, clean
+    uc.writeBytes(0x1000 + 10, pattern(100, 5), 0, 100);
+    uc.write(0x1000 + 120, 4, 0xdeadbeef);
+    as.readBytes(VA, seen, 0, 128);
+    expect(seen).toEqual(pattern(128, 1));
+    expect(as.read(VA + 120, 4)).toBe(new DataView(pattern(128, 1).buffer).getUint32(120, true));
+    as.cacheInvalidate(VA, 128);
+    as.readBytes(VA, seen, 0, 10);
+    expect(seen.subarray(0, 10)).toEqual(pattern(10, 1));
+    expect(as.read(VA + 120, 4)).toBe(0xdeadbeef);
+  });
+
   it('reads and writes little-endian integers of every width through the cache', () => {
     const { region, as } = setup();
     as.write(VA + 8, 4, 0xdeadbeef);
@@ -323,6 +343,13 @@ class RefCache {
     return Array.from(this.dram.subarray(off, off + len));
   }
 
+  /** A store through another PD's uncached mapping: DRAM only, nothing cached changes. */
+  uncachedWrite(off: number, bytes: number[]): void {
+    bytes.forEach((b, i) => {
+      this.dram[off + i] = b;
+    });
+  }
+
   dmaWrite(off: number, bytes: number[]): void {
     bytes.forEach((b, i) => {
       this.dram[off + i] = b;
@@ -385,6 +412,9 @@ const command = fc.oneof(
   range.map((r) => ({ op: 'clean' as const, ...r })),
   range.map((r) => ({ op: 'invalidate' as const, ...r })),
   range.map((r) => ({ op: 'cleanInvalidate' as const, ...r })),
+  bytesAt.map((r) => ({ op: 'uncachedWrite' as const, ...r })),
+  range.map((r) => ({ op: 'uncachedRead' as const, ...r })),
+  bytesAt.map((r) => ({ op: 'copyIn' as const, ...r })),
 );
 
 function countOf(log: CoherenceLog, kind: string): number {
@@ -409,6 +439,11 @@ describe('RegionCache against a reference model', () => {
           (initial, cmds) => {
             const { log, region, as, iommu } = setup('pd', 'data', 1);
             region.bytes.set(initial, BASE);
+            // Another PD maps the region uncached, and this PD has a plain (never cached) source region.
+            const uc = new AddressSpace('uc');
+            uc.map(region, VA2, PERM_R | PERM_W, false);
+            const plain = new PhysicalMemory(null, 0x5000_0000).allocate('plain', PAGE_SIZE);
+            as.map(plain, VA3, PERM_R | PERM_W, false);
             const ref = new RefCache(initial);
             const pa = region.paddr;
             const buf = new Uint8Array(LIMIT);
@@ -459,6 +494,22 @@ describe('RegionCache against a reference model', () => {
                 case 'cleanInvalidate':
                   as.cacheCleanInvalidate(VA + BASE + c.off, c.len);
                   ref.cleanInvalidate(c.off, c.len);
+                  break;
+                case 'uncachedWrite':
+                  uc.writeBytes(VA2 + BASE + c.off, Uint8Array.from(c.bytes), 0, c.bytes.length);
+                  ref.uncachedWrite(c.off, c.bytes);
+                  break;
+                case 'uncachedRead':
+                  uc.readBytes(VA2 + BASE + c.off, buf, 0, c.len);
+                  expect(Array.from(buf.subarray(0, c.len))).toEqual(
+                    Array.from(ref.dram.subarray(c.off, c.off + c.len)),
+                  );
+                  break;
+                case 'copyIn':
+                  // A memcpy from a plain region into the cached one (the VMM's TX copy).
+                  plain.bytes.set(c.bytes, 0);
+                  as.copy(VA + BASE + c.off, VA3, c.bytes.length);
+                  ref.cpuWrite(c.off, c.bytes);
                   break;
               }
             }
