@@ -78,12 +78,22 @@ function table(rows: readonly BenchResult[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-/** bench/host_probe.ts in a fresh Node process (through tsx, as this script runs). */
-function hostProbe(): BenchResult {
+/** bench/host_probe.ts in a fresh Node process (through tsx, as this script runs): [engine, memory]. */
+function hostProbe(): [BenchResult, BenchResult] {
   const script = fileURLToPath(new URL('./host_probe.ts', import.meta.url));
   const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`host probe failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as BenchResult;
+  return JSON.parse(r.stdout) as [BenchResult, BenchResult];
+}
+
+/** The probe measured after the modules, with how far it moved from before. */
+function probeAfter(name: string, before: BenchResult, after: BenchResult): BenchResult {
+  const apart = Math.abs(after.value - before.value) / Math.max(before.value, after.value);
+  return {
+    ...after,
+    name,
+    detail: `${after.detail}; ${(100 * apart).toFixed(0)}% from before${apart > 0.1 ? ': the host changed speed during the run, so compare its figures with care' : ''}`,
+  };
 }
 
 /** One module's results, measured in a fresh process. */
@@ -117,20 +127,17 @@ async function main(): Promise<void> {
     process.stdout.write(`# node ${process.version}, ${cpu}${opts.quick ? ', quick' : ''}\n`);
   }
   // The host's speed before and after: on a shared machine it moves by 10-30% from minute to
-  // minute, which moves every figure here with it. A short, fixed engine workload with a small
-  // working set, best of three in a fresh process, measured on either side shows whether the host
-  // held still.
-  const before = hostProbe();
+  // minute, which moves every figure here with it. Two short, fixed workloads, best of three in a
+  // fresh process, measured on either side show whether the host held still: one that fits in a
+  // core's cache, and one that streams through a working set the size of R2's.
+  const [before, memBefore] = hostProbe();
   for (const m of selected) results.push(...runModuleApart(m, opts.quick));
-  const after = hostProbe();
-  const apart = Math.abs(after.value - before.value) / Math.max(before.value, after.value);
+  const [after, memAfter] = hostProbe();
   results.push(
     { ...before, name: 'host.probe.before' },
-    {
-      ...after,
-      name: 'host.probe.after',
-      detail: `${after.detail}; ${(100 * apart).toFixed(0)}% from before${apart > 0.1 ? ': the host changed speed during the run, so compare its figures with care' : ''}`,
-    },
+    probeAfter('host.probe.after', before, after),
+    { ...memBefore, name: 'host.memprobe.before' },
+    probeAfter('host.memprobe.after', memBefore, memAfter),
   );
   if (opts.json) {
     const doc = results.map((r) => ({ ...r, node: process.version, cpu, quick: opts.quick }));
