@@ -1,3 +1,4 @@
+import type { RestartBudgetSpec } from '../sddf/restart_budget.js';
 import '../guest/driver_vm_costs.js';
 import { PERM_R, PERM_W } from '../board/address_space.js';
 import { assert } from '../board/assert.js';
@@ -60,6 +61,7 @@ export interface DriverVmOptions {
   ramBytes?: number;
   poolBuffers?: number;
   rebootNs?: number;
+  restartBudget?: RestartBudgetSpec;
   /** The bridge copies through its own buffers (main.c, default) or recvs/sends in place. */
   userCopies?: boolean;
   windowStartNs?: number;
@@ -134,6 +136,7 @@ export class DriverVm {
       config: this.config,
       poolBuffers: this.poolBuffers,
       rebootNs: this.opts.rebootNs ?? DEFAULT_DRIVER_VM_REBOOT_NS,
+      ...(this.opts.restartBudget !== undefined ? { restartBudget: this.opts.restartBudget } : {}),
       nicDrops: () => {
         const n = board.nic.counters;
         return n.rxDropDisabled + n.rxDropNoDescriptor + n.rxDropDmaBlocked;

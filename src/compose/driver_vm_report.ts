@@ -19,6 +19,8 @@ export interface DriverVmRecoveryResult {
   lost_in_ring: number;
   /** Frames the NIC dropped between the crash and the resumption. */
   nic_drops: number;
+  /** The restart budget was spent: the VM was left down. */
+  gave_up: boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ export function driverVmResult(dvm: DriverVm, board: Board): DriverVmResult | nu
       pool_reclaimed: r.poolReclaimed,
       lost_in_ring: r.lostInRing,
       nic_drops: r.nicDropsAtResume < 0 ? -1 : r.nicDropsAtResume - r.nicDropsAtCrash,
+      gave_up: r.gaveUp,
     })),
     iommu_blocked: board.nicIommu.blockedCount,
     reclaim_violations: vmm.counters.reclaimViolations,

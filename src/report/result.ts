@@ -168,6 +168,8 @@ export interface NativeDriverRecoveryResult {
   lost_in_ring: number;
   /** Frames the NIC dropped between the crash and resume_ms. */
   nic_drops: number;
+  /** The monitor's restart budget (driver.restart_budget) was spent: the driver was left down. */
+  gave_up: boolean;
 }
 
 export interface NativeDriverResult {

@@ -1,3 +1,4 @@
+import type { RestartBudgetSpec } from '../sddf/restart_budget.js';
 import '../sddf/costs.js';
 import '../baseline/costs.js';
 import { Board } from '../board/board.js';
@@ -174,6 +175,7 @@ export function buildSimulation(s: Scenario): Simulation {
           poolBuffers: driverVmPoolFor(s.nic.rx_ring),
           windowStartNs: windowStart,
           windowEndNs: windowEnd,
+          ...(s.driver.restart_budget !== undefined ? { restartBudget: restartBudget(s)! } : {}),
         })
       : null;
   const views: ClientView[] = [];
@@ -426,7 +428,15 @@ function superviseNativeDriver(s: Scenario, board: Board, net: NetSystem): Drive
     driver,
     { core: driver.core, priority: MONITOR_PRIORITY },
     () => nic.rxDropNoDescriptor + nic.rxDropDisabled,
+    restartBudget(s),
   );
+}
+
+/** driver.restart_budget in the form the supervisors take, or null. */
+function restartBudget(s: Scenario): RestartBudgetSpec | null {
+  const b = s.driver.restart_budget;
+  if (b === undefined) return null;
+  return { restarts: b.restarts, windowNs: b.window ?? Number.POSITIVE_INFINITY };
 }
 
 /** virt.tx_policy, virt.quantum, virt.tx_outstanding, clients' weight and priority. */

@@ -23,6 +23,7 @@ export function nativeDriverResult(m: DriverMonitor): NativeDriverResult {
       reclaimed_tx: r.reclaimedTx,
       lost_in_ring: r.lostInRing,
       nic_drops: r.nicDropsAtResume < 0 ? -1 : r.nicDropsAtResume - r.nicDropsAtCrash,
+      gave_up: r.gaveUp,
     })),
     reclaim_violations: m.driver.reclaimViolations,
   };

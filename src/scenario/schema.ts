@@ -131,6 +131,16 @@ const nicSchema = z.strictObject({
 const driverSchema = z.strictObject({
   kind: z.enum(DRIVER_KINDS).default('native'),
   core: coreIndex().optional(),
+  /**
+   * At most `restarts` restarts after crashes within any `window` (default: the whole run); a
+   * crash beyond that leaves the driver down. Unset: every crash is restarted.
+   */
+  restart_budget: z
+    .strictObject({
+      restarts: z.int().min(0),
+      window: time().optional(),
+    })
+    .optional(),
 });
 
 const virtSchema = z.strictObject({

@@ -3,6 +3,7 @@ import { type FaultInfo, ProtectionDomain } from '../board/pd.js';
 import { type SchedParams, T_STOPPED } from '../board/thread.js';
 import { DRIVER_FAULT_CH, type EthDriver } from './eth_driver.js';
 import { type NativeDriverRecovery, newRecovery } from './eth_driver_restart.js';
+import { RestartBudget, type RestartBudgetSpec } from './restart_budget.js';
 
 /**
  * The monitor's channels, none with a peer: requests from a fault injector (restart, crash) and
@@ -57,11 +58,19 @@ export class DriverMonitor extends ProtectionDomain {
   private requestedDownNs = DEFAULT_RESTART_DOWN_NS;
   /** When the pending restart is due; a timer that fires before it is stale (superseded). */
   private restartDueNs = Number.POSITIVE_INFINITY;
+  /** Restarts after crashes it may make (driver.restart_budget); null: no limit. */
+  private readonly budget: RestartBudget | null;
 
-  constructor(name: string, driver: EthDriver, nicDrops: () => number) {
+  constructor(
+    name: string,
+    driver: EthDriver,
+    nicDrops: () => number,
+    budget: RestartBudgetSpec | null = null,
+  ) {
     super(name);
     this.driver = driver;
     this.nicDrops = nicDrops;
+    this.budget = budget === null ? null : new RestartBudget(budget);
   }
 
   // ------------------------------------------------------------------ fault injection
@@ -95,9 +104,16 @@ export class DriverMonitor extends ProtectionDomain {
       info.kind === 'vm-fault'
         ? `${info.write ? 'store to' : 'load from'} 0x${info.addr.toString(16)}`
         : 'crash';
-    this.recoveries.push(newRecovery('crash', `${this.driver.name}: ${what}`, this.now(), this.nicDrops()));
-    this.scheduleRestart(this.nextCrashDelayNs);
+    const rec = newRecovery('crash', `${this.driver.name}: ${what}`, this.now(), this.nicDrops());
+    this.recoveries.push(rec);
+    const delay = this.nextCrashDelayNs;
     this.nextCrashDelayNs = DEFAULT_CRASH_REBOOT_NS;
+    // A driver that keeps crashing stays down once the budget is spent.
+    if (this.budget !== null && !this.budget.take(this.now())) {
+      rec.gaveUp = true;
+      return false;
+    }
+    this.scheduleRestart(delay);
     // Not resumed: the driver restarts from init, which trusts none of its old state.
     return false;
   }
@@ -152,8 +168,9 @@ export function superviseDriver(
   driver: EthDriver,
   sched: SchedParams,
   nicDrops: () => number,
+  budget: RestartBudgetSpec | null = null,
 ): DriverMonitor {
-  const m = new DriverMonitor('driver_monitor', driver, nicDrops);
+  const m = new DriverMonitor('driver_monitor', driver, nicDrops, budget);
   kernel.addThread(m, sched);
   driver.parent = m;
   driver.childId = DRIVER_CHILD_ID;

@@ -33,6 +33,8 @@ export interface NativeDriverRecovery {
   /** NIC receive drops (no descriptor, disabled) when the driver stopped and when RX resumed. */
   nicDropsAtCrash: number;
   nicDropsAtResume: number;
+  /** The monitor's restart budget was spent: the driver stays down (restartNs stays -1). */
+  gaveUp: boolean;
 }
 
 export function newRecovery(
@@ -53,6 +55,7 @@ export function newRecovery(
     lostInRing: 0,
     nicDropsAtCrash: nicDrops,
     nicDropsAtResume: -1,
+    gaveUp: false,
   };
 }
 

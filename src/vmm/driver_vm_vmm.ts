@@ -1,3 +1,4 @@
+import { RestartBudget, type RestartBudgetSpec } from '../sddf/restart_budget.js';
 import { PERM_R, PERM_W, PERM_X } from '../board/address_space.js';
 import { assert } from '../board/assert.js';
 import {
@@ -69,6 +70,8 @@ export interface DriverVmmOptions {
   poolBuffers: number;
   /** How long a reboot keeps the driver VM down after its buffers are reclaimed. */
   rebootNs: number;
+  /** Reboots after crashes the VMM may make (driver.restart_budget); absent: no limit. */
+  restartBudget?: RestartBudgetSpec;
   /** NIC receive drops so far (for the outage report). */
   nicDrops: () => number;
   windowStartNs: number;
@@ -115,6 +118,8 @@ export interface DriverVmRecovery {
   lostInRing: number;
   nicDropsAtCrash: number;
   nicDropsAtResume: number;
+  /** The restart budget was spent: the VM stays down, quiesced (restartNs stays -1). */
+  gaveUp: boolean;
 }
 
 /**
@@ -152,6 +157,7 @@ export class DriverVmm extends ProtectionDomain {
   phase = DVM_UP;
   /** Reboot delay of the next recovery (a fault may set its own). */
   nextRebootNs: number;
+  private readonly budget: RestartBudget | null;
   private c!: VmmCosts;
   private rxQ!: NetQueueHandle;
   private txQ!: NetQueueHandle;
@@ -180,6 +186,7 @@ export class DriverVmm extends ProtectionDomain {
     this.res = opts.res;
     this.config = opts.config;
     this.nextRebootNs = opts.rebootNs;
+    this.budget = opts.restartBudget === undefined ? null : new RestartBudget(opts.restartBudget);
     this.vcpu = new VirtualCpu(opts.vcpuName, this, 0);
     // The guest's memory is identity mapped (guest-physical = physical = IO address), so the
     // addresses its driver programs into the NIC are the ones the IOMMU windows use.
@@ -402,6 +409,7 @@ export class DriverVmm extends ProtectionDomain {
       lostInRing: 0,
       nicDropsAtCrash: this.opts.nicDrops(),
       nicDropsAtResume: -1,
+      gaveUp: false,
     });
     // The vCPU stops when this exit returns; the rest runs in the VMM's own entry.
     this.setTimeout(RECOVER_CH, 0);
@@ -431,8 +439,14 @@ export class DriverVmm extends ProtectionDomain {
     this.virqLatchedBits.fill(0);
     rec.recoveredNs = this.now();
     this.phase = DVM_DOWN;
-    this.setTimeout(RESTART_CH, this.nextRebootNs);
+    const delay = this.nextRebootNs;
     this.nextRebootNs = this.opts.rebootNs;
+    // A guest that keeps crashing stays down, quiesced, once the budget is spent.
+    if (rec.kind === 'crash' && this.budget !== null && !this.budget.take(this.now())) {
+      rec.gaveUp = true;
+      return;
+    }
+    this.setTimeout(RESTART_CH, delay);
   }
 
   private countFilledRx(): number {
