@@ -86,6 +86,12 @@ export function runSummary(doc: ResultDocument, style: Styler): string {
   }
   for (const r of doc.driver?.recoveries ?? []) {
     const at = (ms: number) => (ms < 0 ? 'never' : `${ms} ms`);
+    if (r.gave_up) {
+      out.push(
+        `driver ${r.kind} at ${r.crash_ms} ms: left down, its restart budget spent (driver.restart_budget)`,
+      );
+      continue;
+    }
     out.push(
       `driver ${r.kind} at ${r.crash_ms} ms: restarted ${at(r.restart_ms)}, first RX ${at(r.first_rx_ms)}, ` +
         `first TX ${at(r.first_tx_ms)}; took back ${r.reclaimed_rx} RX and ${r.reclaimed_tx} TX buffers, ` +

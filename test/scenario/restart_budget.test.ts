@@ -3,6 +3,7 @@
 // invariant checker on throughout.
 import { describe, expect, it } from 'vitest';
 import { T_STOPPED } from '../../src/board/thread.js';
+import { runSummary } from '../../src/cli/run_summary.js';
 import { type DriverVmResult, DriverVmResultObserver } from '../../src/compose/driver_vm_report.js';
 import type { NativeDriverResult } from '../../src/report/result.js';
 import { buildSimulation } from '../../src/scenario/build.js';
@@ -76,6 +77,7 @@ describe('driver.restart_budget', () => {
     expect(d.recoveries[1]!.restart_ms).toBe(-1);
     expect(sim.net!.driver.state).toBe(T_STOPPED);
     expect(doc.invariants.violations).toEqual([]);
+    expect(runSummary(doc, (_s, t) => t)).toContain('left down, its restart budget spent');
     // Without a budget both crashes are restarted.
     const free = runSimulation(buildSimulation(load(NATIVE('')))).driver as NativeDriverResult;
     expect(free.recoveries.map((r) => r.gave_up)).toEqual([false, false]);
