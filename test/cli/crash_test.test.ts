@@ -21,6 +21,23 @@ load:
   - { to: n0, rate: 50Mbps }
 `;
 
+/** `sddfsim crash-test <file> --runs N --seed S --parallel 1 --json --out DIR`. */
+function campaign(file: string, runs: number, seed: number, out: string) {
+  return cli([
+    'crash-test',
+    file,
+    '--runs',
+    `${runs}`,
+    '--seed',
+    `${seed}`,
+    '--parallel',
+    '1',
+    '--json',
+    '--out',
+    out,
+  ]);
+}
+
 function doc(violations: unknown[], faults: ResultDocument['faults'] = []): ResultDocument {
   return {
     invariants: { violations, violation_count: violations.length },
@@ -66,19 +83,7 @@ describe('sddfsim crash-test', () => {
   it('runs a campaign, prints the summary and exits 0 when every run survives', async () => {
     const file = join(dir, 'ct.yaml');
     writeFileSync(file, SCENARIO);
-    const r = await cli([
-      'crash-test',
-      file,
-      '--runs',
-      '6',
-      '--seed',
-      '2',
-      '--parallel',
-      '1',
-      '--json',
-      '--out',
-      join(dir, 'repro'),
-    ]);
+    const r = await campaign(file, 6, 2, join(dir, 'repro'));
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.runs).toBe(6);
@@ -107,19 +112,7 @@ load:
   - { to: n0, rate: 10Mbps }
 `,
     );
-    const r = await cli([
-      'crash-test',
-      file,
-      '--runs',
-      '12',
-      '--seed',
-      '3',
-      '--parallel',
-      '1',
-      '--json',
-      '--out',
-      join(dir, 'repro-dvm'),
-    ]);
+    const r = await campaign(file, 12, 3, join(dir, 'repro-dvm'));
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.survived).toBe(12);
@@ -136,19 +129,7 @@ describe('sddfsim crash-test with a protection removed', () => {
       `${SCENARIO}protections: { virt_tx_validation: false, vmm_chain_validation: false }\n`,
     );
     const out = join(dir, 'repro-unprotected');
-    const r = await cli([
-      'crash-test',
-      file,
-      '--runs',
-      '6',
-      '--seed',
-      '2',
-      '--parallel',
-      '1',
-      '--json',
-      '--out',
-      out,
-    ]);
+    const r = await campaign(file, 6, 2, out);
     expect(r.code).toBe(1);
     const summary = JSON.parse(r.stdout) as {
       survived: number;
