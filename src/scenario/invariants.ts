@@ -94,8 +94,9 @@ interface RxPlan {
 
 /**
  * Checks buffer conservation (the 'full' system only: a native driver or a driver VM, virt_rx,
- * virt_tx, a copier per client) every N dispatches and at the end, and the destination MAC of every frame a
- * client receives (any system with capturable clients). Results go to doc.invariants.violations.
+ * virt_tx, a copier per client) every N dispatches and at the end, and the destination MAC of
+ * every frame a client receives (any system with capturable clients). Results go to
+ * doc.invariants.violations.
  */
 export class InvariantChecker implements RunObserver {
   readonly every: number;
@@ -219,7 +220,7 @@ export class InvariantChecker implements RunObserver {
     const net = sim.net;
     if (net === null) return 'no sDDF network system (Linux baseline)';
     const dvm = net.driver instanceof EthDriver ? null : (sim.driverVm ?? null);
-    if (!(net.driver instanceof EthDriver) && dvm?.vmm == null)
+    if (!(net.driver instanceof EthDriver) && (dvm === null || dvm.vmm === null))
       return 'the driver is neither native nor a driver VM';
     if (net.virtRx === null || net.virtTx === null) return 'no virtualisers (direct system)';
     if (net.copiers.some((c) => c === null) || net.clientRxData.some((r) => r === null))
@@ -312,7 +313,7 @@ export class InvariantChecker implements RunObserver {
     if (net.driver instanceof EthDriver && !aimed.has('driver')) this.trusted.set(net.driver.name, every);
     // A driver VM's VMM must survive anything its guest does, crashes included.
     const dvmm = sim.driverVm?.vmm ?? null;
-    if (dvmm != null) this.trusted.set(dvmm.name, every);
+    if (dvmm !== null) this.trusted.set(dvmm.name, every);
     if (net.virtTx !== null) this.trusted.set(net.virtTx.name, `${every} (transmit path)`);
     if (net.virtRx !== null) this.trusted.set(net.virtRx.name, `${every} (receive path)`);
     sim.clients.forEach((c) => {
