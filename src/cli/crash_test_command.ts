@@ -91,8 +91,8 @@ export function drawFaults(s: Scenario, seed: number, k: number): Drawn[] {
 
 /**
  * Whether a stopped thread is one the schedule faulted: a client itself (a native client, a
- * guest's VMM), a guest's vCPU, or the driver (native, or a driver VM's vCPU). A client's copier (`${n}_net_copier`) is
- * trusted: its stopping is a failure even when its client was faulted.
+ * guest's VMM), a guest's vCPU, or the driver (native, or a driver VM's vCPU). A client's copier
+ * (`${n}_net_copier`) is trusted: its stopping is a failure even when its client was faulted.
  */
 function faultedThread(thread: string, faulted: ReadonlySet<string>): boolean {
   if (faulted.has(DRIVER) && DRIVER_THREADS.includes(thread)) return true;

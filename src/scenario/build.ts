@@ -168,6 +168,7 @@ export function buildSimulation(s: Scenario): Simulation {
   const sched = echoServerSched(0);
   const driverCore = core(s.driver.core);
   // A driver VM's VMM runs at the driver's priority without its budget (libvmm's VMMs have none).
+  const budget = restartBudget(s);
   const dvm =
     s.driver.kind === 'vm'
       ? createDriverVm(board, {
@@ -175,7 +176,7 @@ export function buildSimulation(s: Scenario): Simulation {
           poolBuffers: driverVmPoolFor(s.nic.rx_ring),
           windowStartNs: windowStart,
           windowEndNs: windowEnd,
-          ...(s.driver.restart_budget !== undefined ? { restartBudget: restartBudget(s)! } : {}),
+          ...(budget !== null ? { restartBudget: budget } : {}),
         })
       : null;
   const views: ClientView[] = [];
