@@ -84,6 +84,7 @@ export function runSummary(doc: ResultDocument, style: Styler): string {
     out.push(style('red', `faults: ${doc.faults.length}`));
     for (const f of doc.faults) out.push(`  ${f.time_ns / MS} ms ${f.thread}: ${f.kind} ${f.detail}`);
   }
+  out.push(...virtioLines(doc, style));
   for (const r of doc.driver?.recoveries ?? []) {
     const at = (ms: number) => (ms < 0 ? 'never' : `${ms} ms`);
     if (r.gave_up) {
@@ -108,6 +109,53 @@ export function runSummary(doc: ResultDocument, style: Styler): string {
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * One line for the guests' virtio-net devices when all is well; otherwise a line per guest whose
+ * device ended not live, found malformed rings or register misuse, or asked for a reset.
+ */
+function virtioLines(doc: ResultDocument, style: Styler): string[] {
+  const guests = doc.clients.filter((c) => c.virtio !== undefined);
+  if (guests.length === 0) return [];
+  const lines: string[] = [];
+  for (const c of guests) {
+    const v = c.virtio!;
+    const live =
+      v.status.includes('driver_ok') &&
+      !v.status.includes('failed') &&
+      !v.status.includes('device_needs_reset');
+    const ring = [
+      ...Object.entries(v.violations.rx).map(([k, n]) => ['rx', k, n] as const),
+      ...Object.entries(v.violations.tx).map(([k, n]) => ['tx', k, n] as const),
+    ];
+    const ringTotal = ring.reduce((a, [, , n]) => a + n, 0);
+    const regTotal = Object.values(v.register_violations).reduce((a, n) => a + n, 0);
+    if (live && ringTotal === 0 && regTotal === 0 && v.needs_reset === 0) continue;
+    const parts: string[] = [];
+    if (!live) {
+      const d = v.guest_driver;
+      parts.push(
+        `not live at the end (status ${v.status.join('|') || 'reset'})` +
+          (d?.last_failure != null ? `, probe failed: ${d.last_failure}` : ''),
+      );
+    }
+    if (ringTotal > 0) {
+      const byClass = ring.sort((a, b) => b[2] - a[2]).map(([q, k, n]) => `${q} ${k} ${n}`);
+      parts.push(`${ringTotal} ring violations (${byClass.join(', ')})`);
+    }
+    if (regTotal > 0) {
+      const byKind = Object.entries(v.register_violations).map(([k, n]) => `${k} ${n}`);
+      parts.push(`${regTotal} register violations (${byKind.join(', ')})`);
+    }
+    if (v.needs_reset > 0) parts.push(`DEVICE_NEEDS_RESET ${v.needs_reset} times, ${v.resets} device resets`);
+    lines.push(`  ${c.name}: ${parts.join('; ')}`);
+  }
+  if (lines.length === 0) return [`virtio: ${guests.length} guest device(s) live, no violations`];
+  return [
+    style('yellow', `virtio: ${lines.length} of ${guests.length} guest device(s) with problems`),
+    ...lines,
+  ];
 }
 
 function pct(x: number): string {

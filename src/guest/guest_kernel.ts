@@ -59,6 +59,9 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
   timerTicks = 0;
   /** Frames offered to the driver while it was not up (before boot or after a failed probe). */
   txWhileDown = 0;
+  /** Probes, and failed ones, of the drivers before the current one (every boot makes a new driver). */
+  private earlierProbes = 0;
+  private earlierProbeFailures = 0;
   private c!: GuestCosts;
   private readonly driverOpts: VirtioNetDriverOptions;
   private readonly periodNs: number;
@@ -85,7 +88,7 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
     this.boots++;
     this.c = guestCosts(this.cpu.kernel.costs);
     // A reboot forgets the old kernel's driver at once; the new one exists after the boot time.
-    this.driver = null;
+    this.retireDriver();
     const bootNs = this.opts.bootNs ?? 0;
     if (bootNs > 0) {
       this.booting = true;
@@ -93,6 +96,23 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
       return;
     }
     this.probe();
+  }
+
+  /** Device probes over the whole run, every driver instance's (a driver re-probes after DEVICE_NEEDS_RESET). */
+  get probes(): number {
+    return this.earlierProbes + (this.driver?.counters.probes ?? 0);
+  }
+
+  get probeFailures(): number {
+    return this.earlierProbeFailures + (this.driver?.counters.probeFailures ?? 0);
+  }
+
+  private retireDriver(): void {
+    const d = this.driver;
+    if (d === null) return;
+    this.earlierProbes += d.counters.probes;
+    this.earlierProbeFailures += d.counters.probeFailures;
+    this.driver = null;
   }
 
   /** The end of boot: the virtio-net driver probes the device; the apps' timer starts. */
@@ -105,6 +125,7 @@ export class GuestKernel implements GuestSoftware, RxFrameSink, NetTx {
     const mem = guestMemoryOver(m.region.bytes.subarray(start, start + o.ramSize), o.ramGpa);
     const alloc = new GuestRamAllocator(o.ramGpa + GUEST_KERNEL_RESERVED, o.ramSize - GUEST_KERNEL_RESERVED);
     const drv = new VirtioNetDriver(this.cpu, mem, alloc, this, this.driverOpts, this.c);
+    this.retireDriver();
     this.driver = drv;
     if (drv.probe()) this.stack.mac = drv.mac;
     if (this.periodNs > 0) {

@@ -99,6 +99,17 @@ export const DRV_DOWN = 0;
 export const DRV_UP = 1;
 export const DRV_FAILED = 2;
 
+/** Why the last probe failed (the report's `guest_driver.last_failure`); Linux logs the same cases. */
+export type ProbeFailure =
+  | 'bad_magic'
+  | 'bad_version'
+  | 'not_a_net_device'
+  | 'no_version_1'
+  | 'features_refused'
+  | 'rx_queue_setup'
+  | 'tx_queue_setup'
+  | 'out_of_guest_ram';
+
 export class VirtioNetDriverCounters {
   probes = 0;
   probeFailures = 0;
@@ -141,6 +152,10 @@ export class VirtioNetDriver {
   readonly counters = new VirtioNetDriverCounters();
   readonly opts: VirtioNetDriverOptions;
   state = DRV_DOWN;
+  /** Why the last failed probe failed; null until one fails. */
+  lastFailure: ProbeFailure | null = null;
+  /** Set by setupQueue when it fails for a reason more precise than "the queue would not set up". */
+  private queueFailure: ProbeFailure | null = null;
   /** A poll ran out of budget and continues in the next batch (a scheduled NAPI). */
   private napiScheduled = false;
   mac = 0;
@@ -203,10 +218,11 @@ export class VirtioNetDriver {
     this.rxLayout = this.txLayout = null;
     this.txPending = false;
     this.alloc.resetTo(this.allocMark);
+    this.queueFailure = null;
     // The spec: ignore a device with the wrong magic or version; DeviceID 0 is a placeholder.
-    if (this.rd(VIRTIO_MMIO_MAGIC_VALUE) !== VIRTIO_MMIO_MAGIC) return this.fail(false);
-    if (this.rd(VIRTIO_MMIO_VERSION) !== VIRTIO_MMIO_VERSION_2) return this.fail(false);
-    if (this.rd(VIRTIO_MMIO_DEVICE_ID) !== VIRTIO_ID_NET) return this.fail(false);
+    if (this.rd(VIRTIO_MMIO_MAGIC_VALUE) !== VIRTIO_MMIO_MAGIC) return this.fail(false, 'bad_magic');
+    if (this.rd(VIRTIO_MMIO_VERSION) !== VIRTIO_MMIO_VERSION_2) return this.fail(false, 'bad_version');
+    if (this.rd(VIRTIO_MMIO_DEVICE_ID) !== VIRTIO_ID_NET) return this.fail(false, 'not_a_net_device');
     this.rd(VIRTIO_MMIO_VENDOR_ID);
     // vm_reset: write 0, then wait for Status to read 0.
     this.wr(VIRTIO_MMIO_STATUS, 0);
@@ -219,7 +235,7 @@ export class VirtioNetDriver {
     this.wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
     const lo = this.rd(VIRTIO_MMIO_DEVICE_FEATURES);
     // A version-2 device must offer VERSION_1 (bit 32, bit 0 of the high word).
-    if ((hi & 1) === 0) return this.fail(true);
+    if ((hi & 1) === 0) return this.fail(true, 'no_version_1');
     let want = (1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_STATUS);
     if (this.opts.eventIdx) want |= 1 << VIRTIO_F_EVENT_IDX;
     this.featuresLo = (lo & want) >>> 0;
@@ -229,16 +245,17 @@ export class VirtioNetDriver {
     this.wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     this.wr(VIRTIO_MMIO_DRIVER_FEATURES, this.featuresLo);
     this.addStatus(VIRTIO_STATUS_FEATURES_OK);
-    if ((this.rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK) === 0) return this.fail(true);
+    if ((this.rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK) === 0)
+      return this.fail(true, 'features_refused');
     this.readConfig();
     const rx = this.setupQueue(VIRTIO_NET_RX_QUEUE);
-    if (rx === null) return this.fail(true);
+    if (rx === null) return this.fail(true, this.queueFailure ?? 'rx_queue_setup');
     const tx = this.setupQueue(VIRTIO_NET_TX_QUEUE);
-    if (tx === null) return this.fail(true);
+    if (tx === null) return this.fail(true, this.queueFailure ?? 'tx_queue_setup');
     const rxCount = Math.min(this.opts.rxBuffers, rx.num);
     const txBase = this.alloc.alloc(tx.num * GUEST_NET_BUFFER_SIZE, VRING_ALIGN);
     const rxBase = rxCount > 0 ? this.alloc.alloc(rxCount * GUEST_NET_BUFFER_SIZE, VRING_ALIGN) : 0;
-    if (txBase < 0 || rxBase < 0) return this.fail(true);
+    if (txBase < 0 || rxBase < 0) return this.fail(true, 'out_of_guest_ram');
     this.rxPool = new BufferPool(rxBase, rxCount, GUEST_NET_BUFFER_SIZE);
     this.txPool = new BufferPool(txBase, tx.num, GUEST_NET_BUFFER_SIZE);
     this.rxq = rx;
@@ -280,7 +297,10 @@ export class VirtioNetDriver {
     const cap = Math.min(max, this.opts.queueSize, 32768);
     while (num * 2 <= cap) num *= 2;
     const base = this.alloc.alloc(splitRingLayout(num, 0, VRING_ALIGN).totalSize, VRING_ALIGN);
-    if (base < 0) return null;
+    if (base < 0) {
+      this.queueFailure = 'out_of_guest_ram';
+      return null;
+    }
     const l = splitRingLayout(num, base, VRING_ALIGN);
     const vq = new VirtqueueDriver(this.mem, num, l.descGpa, l.availGpa, l.usedGpa, {
       eventIdx: this.eventIdx,
@@ -295,9 +315,10 @@ export class VirtioNetDriver {
     return vq;
   }
 
-  private fail(markFailed: boolean): false {
+  private fail(markFailed: boolean, why: ProbeFailure): false {
     if (markFailed) this.addStatus(VIRTIO_STATUS_FAILED);
     this.state = DRV_FAILED;
+    this.lastFailure = why;
     this.counters.probeFailures++;
     return false;
   }

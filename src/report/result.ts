@@ -6,7 +6,9 @@
 // 2: fairness carries Jain's index over fair shares (water-filling) with windows, shares and
 //    starvation; clients may carry rate_limit counters.
 // 3: optional `driver` section: the native driver's crashes and restarts (its monitor's records).
-export const RESULT_SCHEMA_VERSION = 3;
+// 4: vm clients carry `virtio`: their device's final status, agreed features and queue sizes, and
+//    what the device counted over the run (ring violations by class, register misuse, resets).
+export const RESULT_SCHEMA_VERSION = 4;
 
 export interface RttUs {
   min: number;
@@ -31,6 +33,40 @@ export interface ClientResult {
   rate_limit?: RateLimitResult;
   /** Present for a guest that was restarted (fault guest-restart): one entry per reboot. */
   restarts?: GuestRestartResult[];
+  /** For a vm client: its virtio-net device (src/compose/guest_vm_report.ts). */
+  virtio?: VirtioResult;
+}
+
+/**
+ * A guest's virtio-net device as the run left it, and what the device counted over the whole run
+ * (warm-up included: a guest misbehaving before the window matters as much as during it).
+ */
+export interface VirtioResult {
+  /** Bits of the device's Status register at the end: a live device shows driver_ok and neither
+   * device_needs_reset nor failed. */
+  status: string[];
+  /** Features agreed at FEATURES_OK; empty if the driver never got that far (or since a reset). */
+  features: string[];
+  /** Queue sizes the driver programmed, RX then TX (0: not set up). */
+  queue_sizes: number[];
+  /** Malformed rings and chains the device found, per queue and class; zero classes left out. */
+  violations: { rx: Record<string, number>; tx: Record<string, number> };
+  /** Misuse of the register interface (status sequence, feature window, queue registers, ...); zero entries left out. */
+  register_violations: Record<string, number>;
+  /** Times the device set DEVICE_NEEDS_RESET after repeated violations. */
+  needs_reset: number;
+  /** Device resets: the driver writing 0 to Status, or a reboot of the guest. */
+  resets: number;
+  /** The Linux-like guest's front end; absent when other guest software runs. */
+  guest_driver?: GuestDriverResult;
+}
+
+export interface GuestDriverResult {
+  state: 'up' | 'down' | 'failed';
+  probes: number;
+  probe_failures: number;
+  /** Why the current driver's last failed probe failed (e.g. `out_of_guest_ram`); null if none did. */
+  last_failure: string | null;
 }
 
 /** A guest reboot; ms of simulated time, -1 for what never happened before the run ended. */

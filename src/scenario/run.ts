@@ -16,6 +16,7 @@ import {
   type RateLimitResult,
   type ResultDocument,
   rttToUs,
+  type VirtioResult,
 } from '../report/result.js';
 import {
   buildSimulation,
@@ -28,6 +29,7 @@ import type { RateLimit, Scenario } from './schema.js';
 import { InvariantChecker } from './invariants.js';
 import { driverVmResult } from '../compose/driver_vm_report.js';
 import { nativeDriverResult } from './native_driver_report.js';
+import { virtioResult } from './virtio_report.js';
 
 interface Counted {
   rxFrames: number;
@@ -151,6 +153,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
       rtt_us: rttToUs(rttSummary ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 }),
       ...(now.limited !== undefined ? { rate_limit: limitDelta(now.limited, b.limited) } : {}),
       ...restartsOf(c),
+      ...virtioOf(c),
     };
   });
 
@@ -460,6 +463,12 @@ function round4(x: number): number {
 
 function nsToMs(ns: number): number {
   return ns < 0 ? -1 : Math.round(ns / 1e3) / 1e3;
+}
+
+/** A vm client's virtio-net device, for its client entry. */
+function virtioOf(c: ClientView): { virtio?: VirtioResult } {
+  const r = c.vm === undefined ? null : virtioResult(c.vm);
+  return r === null ? {} : { virtio: r };
 }
 
 /** A restarted guest's reboots and resume times, for its client entry. */

@@ -199,6 +199,11 @@ export class VirtioMmioDevice {
     return this.interruptStatusReg;
   }
 
+  /** The features agreed at FEATURES_OK (0 before, and after a reset): bits 0-31 and 32-63. */
+  get negotiatedFeatures(): { lo: number; hi: number } {
+    return { lo: this.negotiatedLo, hi: this.negotiatedHi };
+  }
+
   get configGeneration(): number {
     return this.configGen;
   }

@@ -105,6 +105,7 @@ describe('the guest virtio-net driver', () => {
     rig.run(1e6);
     const drv = rv.vm.linux!.driver!;
     expect(drv.state).toBe(DRV_FAILED);
+    expect(drv.lastFailure).toBe('out_of_guest_ram');
     expect(rv.vmm.mmio.status & VIRTIO_STATUS_FAILED).toBe(VIRTIO_STATUS_FAILED);
     rig.sendAt(0, 1.1e6, [udpToGuest(rv, 1)]);
     rig.run(2e6);
