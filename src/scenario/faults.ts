@@ -127,36 +127,61 @@ export class FaultInjector implements EventSink {
   }
 }
 
-/** Why a scenario's fault cannot be injected by this build, or null when every one can. */
-export function unsupportedFault(s: Scenario): string | null {
-  for (const f of s.faults) {
-    if (!(INJECTABLE_FAULTS as readonly string[]).includes(f.kind)) {
-      return `fault kind '${f.kind}' is not injected by this version (supported: ${INJECTABLE_FAULTS.join(', ')})`;
-    }
-    if (DRIVER_FAULTS.includes(f.kind)) {
-      if (f.target !== DRIVER) return `fault '${f.kind}' targets the driver: it needs target '${DRIVER}'`;
-      if (s.system === 'linux')
-        return `fault '${f.kind}': system 'linux' has no sDDF driver PD to crash or restart`;
-      continue;
-    }
-    if (DRIVER_VM_FAULTS.includes(f.kind)) {
-      if (f.target !== DRIVER || s.driver.kind !== 'vm')
-        return `fault '${f.kind}' targets the driver VM: it needs target '${DRIVER}' and driver.kind vm`;
-      continue;
-    }
-    if (f.kind === 'lost-notification') {
-      if (!/^[A-Za-z0-9_-]+->[A-Za-z0-9_-]+$/.test(f.target))
-        return `fault 'lost-notification' needs a target 'from->to' naming two protection domains (e.g. 'ethernet_driver->net_virt_rx'), got '${f.target}'`;
-      continue;
-    }
-    const c = s.clients.find((x) => x.name === f.target);
-    if (CLIENT_FAULTS.includes(f.kind)) {
-      if (c === undefined || c.kind !== 'native')
-        return `fault '${f.kind}' targets '${f.target}', which is not a native client`;
-      continue;
-    }
-    if (c === undefined || c.kind !== 'vm')
-      return `fault '${f.kind}' targets '${f.target}', which is not a guest VM`;
+/** A fault this build cannot inject as written: the field to blame and why. */
+export interface FaultProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Why each of a scenario's faults cannot be injected by this build (empty when every one can). */
+export function faultProblems(s: Scenario): FaultProblem[] {
+  const out: FaultProblem[] = [];
+  s.faults.forEach((f, i) => {
+    const why = faultProblem(s, f);
+    if (why !== null) out.push({ path: ['faults', i, why.field], message: why.message });
+  });
+  return out;
+}
+
+function faultProblem(s: Scenario, f: Scenario['faults'][number]): { field: string; message: string } | null {
+  const target = (message: string) => ({ field: 'target', message });
+  if (!(INJECTABLE_FAULTS as readonly string[]).includes(f.kind)) {
+    return {
+      field: 'kind',
+      message: `fault kind '${f.kind}' is not injected by this version (supported: ${INJECTABLE_FAULTS.join(', ')})`,
+    };
   }
+  if (DRIVER_FAULTS.includes(f.kind)) {
+    if (f.target !== DRIVER)
+      return target(`fault '${f.kind}' targets the driver: it needs target '${DRIVER}'`);
+    if (s.system === 'linux')
+      return {
+        field: 'kind',
+        message: `fault '${f.kind}': system 'linux' has no sDDF driver PD to crash or restart`,
+      };
+    return null;
+  }
+  if (DRIVER_VM_FAULTS.includes(f.kind)) {
+    if (f.target !== DRIVER || s.driver.kind !== 'vm')
+      return target(
+        `fault '${f.kind}' targets the driver VM: it needs target '${DRIVER}' and driver.kind vm`,
+      );
+    return null;
+  }
+  if (f.kind === 'lost-notification') {
+    if (!/^[A-Za-z0-9_-]+->[A-Za-z0-9_-]+$/.test(f.target))
+      return target(
+        `fault 'lost-notification' needs a target 'from->to' naming two protection domains (e.g. 'ethernet_driver->net_virt_rx'), got '${f.target}'`,
+      );
+    return null;
+  }
+  const c = s.clients.find((x) => x.name === f.target);
+  if (CLIENT_FAULTS.includes(f.kind)) {
+    if (c === undefined || c.kind !== 'native')
+      return target(`fault '${f.kind}' targets '${f.target}', which is not a native client`);
+    return null;
+  }
+  if (c === undefined || c.kind !== 'vm')
+    return target(`fault '${f.kind}' targets '${f.target}', which is not a guest VM`);
   return null;
 }

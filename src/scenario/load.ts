@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { consistencyProblems } from './consistency.js';
 import { didYouMean, formatPath, type PathSegment, type Problem } from './problems.js';
 import { createScenarioSchema, type Scenario, scenarioSchema } from './schema.js';
 
@@ -106,7 +107,18 @@ function _load(text: string, fileName: string, opts: LoadOptions): LoadResult {
 
   const schema = opts.knownCosts === undefined ? scenarioSchema : createScenarioSchema(opts);
   const result = schema.safeParse(raw);
-  if (result.success) return { ok: true, scenario: result.data };
+  if (result.success) {
+    const inconsistent = consistencyProblems(result.data);
+    if (inconsistent.length === 0) return { ok: true, scenario: result.data };
+    return _fail(
+      _sorted(
+        inconsistent.map((p) => {
+          const { line, column } = position(_locate(doc, p.path, false)?.range?.[0] ?? 0);
+          return at(line, column, formatPath(p.path), p.message);
+        }),
+      ),
+    );
+  }
 
   const problems: Problem[] = [];
   for (const issue of result.error.issues) {
@@ -189,10 +201,13 @@ function _describeBound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig
   const inclusive = issue.inclusive !== false;
   switch (issue.origin) {
     case 'array':
-    case 'set':
+    case 'set': {
+      // A schema may give the reason for its bound (zod's own messages start "Too big" / "Too small").
+      const why = /^Too (big|small)/.test(issue.message) ? '' : `: ${issue.message}`;
       return small
-        ? `needs at least ${limit} ${limit === 1 ? 'entry' : 'entries'}`
-        : `has more than ${limit} entries`;
+        ? `needs at least ${limit} ${limit === 1 ? 'entry' : 'entries'}${why}`
+        : `has more than ${limit} entries${why}`;
+    }
     case 'string':
       return small
         ? limit <= 1

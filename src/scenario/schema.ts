@@ -3,6 +3,9 @@
 // Field names are a contract shared with the CLI, the docs and the tests (see DESIGN.md).
 
 import { z } from 'zod';
+import { MAX_CHANNELS } from '../board/pd.js';
+import { NET_QUEUE_MAX_CAPACITY } from '../sddf/net_queue.js';
+import { DEFAULT_CLIENT_TX_BUFFERS } from '../sddf/sizes.js';
 import { didYouMean } from './problems.js';
 import { parseBitrate, parseSize, parseTime, type UnitResult } from './units.js';
 
@@ -36,7 +39,11 @@ export const DRIVER = 'driver';
 
 /** Largest UDP payload that fits a 1500-byte MTU (1500 - 20 IPv4 - 8 UDP). */
 export const MAX_UDP_PAYLOAD = 1472;
-export const MAX_CLIENTS = 256;
+/**
+ * virt_tx has a channel to the driver, one to each client and one for its timer, and a PD has
+ * MAX_CHANNELS channel ids.
+ */
+export const MAX_CLIENTS = MAX_CHANNELS - 2;
 export const MAX_CORES = 64;
 
 const CLIENT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -277,7 +284,12 @@ const _rootShape = {
   driver: driverSchema.prefault({}),
   virt: virtSchema.prefault({}),
   system: z.enum(SYSTEMS).optional(),
-  clients: z.array(clientSchema).min(1).max(MAX_CLIENTS),
+  clients: z
+    .array(clientSchema)
+    .min(1)
+    .max(MAX_CLIENTS, {
+      message: `virt_tx has a channel for each client, besides the driver's and its timer's, and a PD has ${MAX_CHANNELS} channel ids`,
+    }),
   load: z.array(loadSchema).default([]),
   faults: z.array(faultSchema).default([]),
   capture: captureSchema.prefault({}),
@@ -555,5 +567,17 @@ function _checkClients(
     }
     checkCore(['clients', i, 'core'], client['core']);
   });
+  // virt_tx hands every client's TX buffers to the driver through one queue, which sdfgen sizes
+  // to their sum; an sDDF queue holds at most NET_QUEUE_MAX_CAPACITY.
+  let txTotal = 0;
+  for (const c of _list(root['clients']))
+    txTotal += _num(_record(c)?.['tx_buffers']) ?? DEFAULT_CLIENT_TX_BUFFERS;
+  if (txTotal > NET_QUEUE_MAX_CAPACITY) {
+    _issue(
+      ctx,
+      ['clients'],
+      `the clients' TX buffers add up to ${txTotal} (tx_buffers, ${DEFAULT_CLIENT_TX_BUFFERS} unless set), but virt_tx's queue to the driver holds them all and an sDDF queue holds at most ${NET_QUEUE_MAX_CAPACITY}: set smaller tx_buffers or use fewer clients`,
+    );
+  }
   return names;
 }

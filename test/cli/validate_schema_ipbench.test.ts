@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../src/report/result.js';
-import { BAD, cli, ECHO2 } from './cli_harness.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BAD, cleanup, cli, ECHO2, scratchDir } from './cli_harness.js';
 
 describe('sddfsim validate', () => {
   it('prints ok and exits 0 for a valid scenario', async () => {
@@ -19,6 +21,28 @@ describe('sddfsim validate', () => {
     const j = await cli(['validate', BAD, '--json']);
     expect(j.code).toBe(2);
     expect((JSON.parse(j.stdout) as { problems: unknown[] }).problems).toHaveLength(3);
+  });
+});
+
+describe('a scenario no system can build (a guest fault aimed at a native client)', () => {
+  it('is refused by validate and by run alike, with the position of the field, exit 2', async () => {
+    const dir = scratchDir();
+    try {
+      const f = join(dir, 'wrong_target.yaml');
+      writeFileSync(
+        f,
+        'name: x\nclients:\n  - { name: n0, kind: native }\nfaults:\n  - { at: 1ms, kind: guest-crash, target: n0 }\n',
+      );
+      for (const cmd of ['validate', 'run']) {
+        const r = await cli([cmd, f]);
+        expect(r.code, cmd).toBe(2);
+        expect(r.stdout + r.stderr, cmd).toMatch(
+          /wrong_target\.yaml:5:\d+: faults\[0\]\.target: fault 'guest-crash' targets 'n0', which is not a guest VM/,
+        );
+      }
+    } finally {
+      cleanup(dir);
+    }
   });
 });
 

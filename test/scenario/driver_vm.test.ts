@@ -90,11 +90,12 @@ describe('a scenario with driver.kind vm', () => {
   });
 
   it('is refused with the Linux baseline, which has its own driver', () => {
-    const s = scenario(`name: x
+    expect(() =>
+      scenario(`name: x
 system: linux
 driver: { kind: vm }
 clients: [{ name: n0, kind: native, app: echo }]
-`);
-    expect(() => buildSimulation(s)).toThrow(/driver.kind vm needs an sDDF system/);
+`),
+    ).toThrow(/driver.kind vm needs an sDDF system/);
   });
 });

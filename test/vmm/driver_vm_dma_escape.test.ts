@@ -32,11 +32,12 @@ describe('a compromised driver VM', () => {
   });
 
   it('is refused as a fault against anything but a driver VM', () => {
-    const native = scenario(`name: x
+    expect(() =>
+      scenario(`name: x
 clients: [{ name: n0, kind: native }]
 faults: [{ at: 10ms, kind: dma-escape, target: driver }]
-`);
-    expect(() => buildSimulation(native)).toThrow(/needs target 'driver' and driver.kind vm/);
+`),
+    ).toThrow(/needs target 'driver' and driver.kind vm/);
     const crashNative = scenario(`name: x
 clients: [{ name: n0, kind: native }]
 faults: [{ at: 10ms, kind: driver-crash, target: driver }]
