@@ -149,6 +149,9 @@ export function runReportHtml(doc: ResultDocument, series: RunSeries | null): st
     );
   }
 
+  const guests = doc.clients.filter((c) => c.virtio !== undefined);
+  if (guests.length > 0) body.push(section('Guest virtio-net devices', guestTable(guests)));
+
   const problems: string[] = [];
   if (doc.coherence.length > 0) {
     problems.push(
@@ -174,6 +177,45 @@ export function runReportHtml(doc: ResultDocument, series: RunSeries | null): st
   }
   body.push(...problems);
   return page(`sddfsim ${doc.scenario}`, body.join('\n'));
+}
+
+/** One row per guest: its device's final state and what it counted over the run (result `virtio`). */
+function guestTable(guests: ResultDocument['clients']): string {
+  const counts = (r: Record<string, number>) =>
+    Object.entries(r)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || '0';
+  return table(
+    [
+      'guest',
+      'status',
+      'features',
+      'queue sizes',
+      'RX ring violations',
+      'TX ring violations',
+      'register violations',
+      'needs reset',
+      'resets',
+      'probes',
+      'last probe failure',
+    ],
+    guests.map((c) => {
+      const v = c.virtio!;
+      return [
+        c.name,
+        v.status.join(' '),
+        v.features.join(' '),
+        v.queue_sizes.join(' / '),
+        counts(v.violations.rx),
+        counts(v.violations.tx),
+        counts(v.register_violations),
+        v.needs_reset,
+        v.resets,
+        v.guest_driver?.probes ?? '',
+        v.guest_driver?.last_failure ?? '',
+      ];
+    }),
+  );
 }
 
 // ---- Fairness windows: maintained with src/report/fairness.ts (docs/fairness.md) ----

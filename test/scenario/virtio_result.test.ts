@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSummary } from '../../src/cli/run_summary.js';
 import type { ResultDocument } from '../../src/report/result.js';
+import { runReportHtml } from '../../src/report/run_report.js';
 import { loadScenarioText } from '../../src/scenario/load.js';
 import { runScenario } from '../../src/scenario/run.js';
 
@@ -118,5 +119,10 @@ faults:
     expect(text).toMatch(/ {2}bad: \d+ ring violations \(/);
     expect(text).toContain(`DEVICE_NEEDS_RESET ${bad.needs_reset} times`);
     expect(text).not.toContain('  good:');
+    // report.html has the same in a table, a row per guest.
+    const html = runReportHtml(doc, null);
+    expect(html).toContain('Guest virtio-net devices');
+    const firstClass = Object.keys(bad.violations.rx)[0] ?? Object.keys(bad.violations.tx)[0]!;
+    expect(html).toContain(`${firstClass} ${bad.violations.rx[firstClass] ?? bad.violations.tx[firstClass]}`);
   });
 });
