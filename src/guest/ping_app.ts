@@ -39,6 +39,11 @@ export class PingApp {
   rttMaxNs = 0;
   rttSumNs = 0;
   lastRttNs = 0;
+  /** Send time of every request, by request number (the reports count requests sent in a window). */
+  private sendTimes: Float64Array<ArrayBuffer> = new Float64Array(64);
+  /** Per reply, in arrival order: its request's send time and its round trip. */
+  private replySentNs: Float64Array<ArrayBuffer> = new Float64Array(64);
+  private replyRttNs: Float64Array<ArrayBuffer> = new Float64Array(64);
   private readonly tx: NetTx;
   private readonly frame = new Uint8Array(2048);
   private readonly icmp = new IcmpEchoSpec();
@@ -67,7 +72,23 @@ export class PingApp {
     f.ipId = this.sent & 0xffff;
     f.timeNs = Math.round(nowNs);
     const len = buildIcmpEcho(this.frame, 0, f, null, 0, s.payload);
-    if (this.tx.transmit(this.frame, 0, len, false)) this.sent++;
+    if (this.tx.transmit(this.frame, 0, len, false)) {
+      if (this.sent === this.sendTimes.length) this.sendTimes = grown(this.sendTimes);
+      this.sendTimes[this.sent++] = f.timeNs;
+    }
+  }
+
+  /** Send times of the requests sent so far (a view, valid until the next tick). */
+  requestTimes(): Float64Array {
+    return this.sendTimes.subarray(0, this.sent);
+  }
+
+  /** Per reply so far, its request's send time and its round trip (views, valid until the next reply). */
+  replyTimes(): { sentNs: Float64Array; rttNs: Float64Array } {
+    return {
+      sentNs: this.replySentNs.subarray(0, this.replies),
+      rttNs: this.replyRttNs.subarray(0, this.replies),
+    };
   }
 
   /** Takes an echo reply carrying our identifier; false for every other frame. Never throws. */
@@ -85,6 +106,12 @@ export class PingApp {
     const dataLen = rd16(buf, ip + IPV4_OFF_TOTAL_LEN) - hl - ICMP_HEADER_LEN;
     if (!readProbe(buf, icmp + ICMP_HEADER_LEN, dataLen, this.probe)) return true;
     const rtt = nowNs - this.probe.timeNs;
+    if (this.replies === this.replyRttNs.length) {
+      this.replySentNs = grown(this.replySentNs);
+      this.replyRttNs = grown(this.replyRttNs);
+    }
+    this.replySentNs[this.replies] = this.probe.timeNs;
+    this.replyRttNs[this.replies] = rtt;
     this.replies++;
     this.lastRttNs = rtt;
     this.rttSumNs += rtt;
@@ -92,4 +119,10 @@ export class PingApp {
     if (rtt > this.rttMaxNs) this.rttMaxNs = rtt;
     return true;
   }
+}
+
+function grown(a: Float64Array): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }

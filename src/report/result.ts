@@ -6,7 +6,7 @@
 // 2: fairness carries Jain's index over fair shares (water-filling) with windows, shares and
 //    starvation; clients may carry rate_limit counters.
 // 3: optional `driver` section: the native driver's crashes and restarts (its monitor's records).
-// 4: vm clients carry `virtio`: their device's final status, agreed features and queue sizes, and
+// 4: app 'ping' (guests): clients carry `ping`; vm clients carry `virtio`: their device's final status, agreed features and queue sizes, and
 //    what the device counted over the run (ring violations by class, register misuse, resets).
 export const RESULT_SCHEMA_VERSION = 4;
 
@@ -33,8 +33,13 @@ export interface ClientResult {
   rate_limit?: RateLimitResult;
   /** Present for a guest that was restarted (fault guest-restart): one entry per reboot. */
   restarts?: GuestRestartResult[];
-  /** For a vm client: its virtio-net device (src/compose/guest_vm_report.ts). */
+  /** For a vm client: its virtio-net device (src/scenario/virtio_report.ts). */
   virtio?: VirtioResult;
+  /**
+   * For a guest running ping: its echo requests sent in the window and how many were answered
+   * (rtt_us is then ping's round trip, drops.ping_lost the unanswered requests).
+   */
+  ping?: { sent: number; replies: number };
 }
 
 /**

@@ -26,6 +26,7 @@ import { RateLimiter } from '../sddf/token_bucket.js';
 import { DRR_BASE_QUANTUM } from '../sddf/tx_policy_drr.js';
 import { defaultTxOutstanding, makeTxPolicy } from '../sddf/tx_policy_factory.js';
 import { SinkHost } from '../board/sink_host.js';
+import { DEFAULT_PING_PAYLOAD, type PingSpec } from '../guest/ping_app.js';
 import { type ClientControl, FaultInjector, type GuestControl } from './faults.js';
 import { consistencyProblems } from './consistency.js';
 import '../vmm/costs.js';
@@ -140,6 +141,18 @@ function variantOf(s: Scenario): NetVariant {
   }
 }
 
+/** A guest's ping of the host on the wire; its ICMP identifier tells the clients' pings apart. */
+function pingSpec(p: Scenario['clients'][number]['ping'], clientIndex: number): PingSpec {
+  return {
+    dstMac: SINK_MAC,
+    dstIp: SINK_IP,
+    intervalNs: p?.interval ?? 1e6,
+    payload: p?.payload ?? DEFAULT_PING_PAYLOAD,
+    id: (0x5000 + clientIndex) & 0xffff,
+    count: p?.count ?? 0,
+  };
+}
+
 /** Builds the board, the network system, clients and hosts a scenario describes. */
 export function buildSimulation(s: Scenario): Simulation {
   // The loader reports these with positions; a scenario built in code meets them here.
@@ -199,7 +212,8 @@ export function buildSimulation(s: Scenario): Simulation {
       core: clientCore,
       ...(c.priority !== undefined ? { priority: c.priority } : {}),
     };
-    let make: ClientSlot['make'] = nativeClientFactory(c.name, c.app, source);
+    // A native ping is refused at load (consistency.ts); only guests run one.
+    let make: ClientSlot['make'] = nativeClientFactory(c.name, c.app === 'ping' ? 'sink' : c.app, source);
     let vm: GuestVm | null = null;
     if (c.kind === 'vm') {
       const g = c.guest!;
@@ -213,6 +227,7 @@ export function buildSimulation(s: Scenario): Simulation {
         guest: {
           app: c.app,
           ...(source !== null ? { source: { ...source, tickNs: 100e3 } } : {}),
+          ...(c.app === 'ping' ? { ping: pingSpec(c.ping, i) } : {}),
           ...(g.boot_time !== undefined ? { bootNs: g.boot_time } : {}),
         },
       });
@@ -557,6 +572,8 @@ function attachHosts(
   // Hosts on the wire: the ipbench-like generator and a sink for client sources.
   const sink = new SinkHost(SINK_MAC, SINK_IP);
   board.wire.attachHost(sink);
+  // It answers the guests' pings.
+  sink.link = board.wire;
   const streams: LoadStreamSpec[] = [];
   const loadStreams: number[][] = [];
   for (const l of s.load) {

@@ -19,6 +19,9 @@ export function consistencyProblems(s: Scenario): ConsistencyProblem[] {
   const add = (path: PathSegment[], message: string) => out.push({ path, message });
 
   s.clients.forEach((c, i) => {
+    if (c.app === 'ping' && c.kind !== 'vm') {
+      add(['clients', i, 'app'], "ping runs in a guest (the Linux-like guest's ping): use kind 'vm'");
+    }
     if (c.source !== undefined && c.source.to !== 'wire') {
       add(
         ['clients', i, 'source', 'to'],

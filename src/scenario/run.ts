@@ -29,6 +29,7 @@ import type { RateLimit, Scenario } from './schema.js';
 import { InvariantChecker } from './invariants.js';
 import { driverVmResult } from '../compose/driver_vm_report.js';
 import { nativeDriverResult } from './native_driver_report.js';
+import { pingWindow } from './ping_report.js';
 import { virtioResult } from './virtio_report.js';
 
 interface Counted {
@@ -141,6 +142,9 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     let lost = 0;
     if (gen !== null) for (const id of streamIds) lost += gen.streams[id]!.lost;
     if (streamIds.length > 0) drops['lost'] = lost;
+    // A guest's ping: its own requests and round trips (it takes no load of its own).
+    const ping = c.vm === undefined ? null : pingWindow(c.vm, start, end);
+    if (ping !== null) drops['ping_lost'] = ping.sent - ping.replies;
     return {
       name: c.name,
       kind: c.kind,
@@ -150,7 +154,10 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
       rx_frames: now.rxFrames - b.rxFrames,
       tx_frames: now.txFrames - b.txFrames,
       drops,
-      rtt_us: rttToUs(rttSummary ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 }),
+      rtt_us: rttToUs(
+        rttSummary ?? ping?.rtt ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 },
+      ),
+      ...(ping !== null ? { ping: { sent: ping.sent, replies: ping.replies } } : {}),
       ...(now.limited !== undefined ? { rate_limit: limitDelta(now.limited, b.limited) } : {}),
       ...restartsOf(c),
       ...virtioOf(c),

@@ -12,7 +12,7 @@ import { parseBitrate, parseSize, parseTime, type UnitResult } from './units.js'
 export const COST_MODELS = ['imx8mm'] as const;
 export const DRIVER_KINDS = ['native', 'vm'] as const;
 export const CLIENT_KINDS = ['native', 'vm'] as const;
-export const CLIENT_APPS = ['echo', 'sink', 'source'] as const;
+export const CLIENT_APPS = ['echo', 'sink', 'source', 'ping'] as const;
 export const TX_POLICIES = ['fixed-order', 'round-robin', 'drr', 'priority'] as const;
 export const SYSTEMS = ['echo-server', 'sddf-2pd', 'sddf-4pd', 'sddf-d5pd', 'sddf-5pd', 'linux'] as const;
 export const FAULT_KINDS = [
@@ -173,6 +173,16 @@ const sourceSchema = z.strictObject({
   to: z.string().default(WIRE),
 });
 
+/** A guest's ping of the host on the wire (its ICMP echo requests; the host answers at once). */
+const pingSchema = z.strictObject({
+  /** Time between requests (ping -i); simulated runs are short, so 1 ms rather than ping's 1 s. */
+  interval: time().prefault('1ms'),
+  /** ICMP data bytes (ping -s): at least the 16-byte probe (sequence and send time). */
+  payload: z.int().min(16).max(MAX_UDP_PAYLOAD).default(56),
+  /** Requests to send (ping -c); 0 for no limit. */
+  count: z.int().min(0).default(0),
+});
+
 const guestSchema = z.strictObject({
   ram: size().prefault('16MiB'),
   queue_size: _powerOfTwo(2, 32768).default(256),
@@ -199,6 +209,8 @@ const clientSchema = z
     rx_rate_limit: rateLimitSchema.optional(),
     /** Required when app is 'source', rejected otherwise (checked across fields). */
     source: sourceSchema.optional(),
+    /** Only when app is 'ping' (defaults apply when it is left out). */
+    ping: pingSchema.optional(),
     mac: z
       .string()
       .regex(MAC_ADDRESS, { message: "expected a MAC address like '52:54:00:12:34:56'" })
@@ -563,6 +575,13 @@ function _checkClients(
         ctx,
         ['clients', i, 'source'],
         `'source' is only for app 'source', and this client's app is '${app}'`,
+      );
+    }
+    if (app !== 'ping' && client['ping'] !== undefined) {
+      _issue(
+        ctx,
+        ['clients', i, 'ping'],
+        `'ping' is only for app 'ping', and this client's app is '${app ?? 'echo'}'`,
       );
     }
     checkCore(['clients', i, 'core'], client['core']);
