@@ -6,7 +6,7 @@
 // 2: fairness carries Jain's index over fair shares (water-filling) with windows, shares and
 //    starvation; clients may carry rate_limit counters.
 // 3: optional `driver` section: the native driver's crashes and restarts (its monitor's records).
-// 4: app 'ping' (guests): clients carry `ping`; vm clients carry `virtio`: their device's final status, agreed features and queue sizes, and
+// 4: app 'ping' (guests): clients carry `ping`; vm clients carry `virtio` and `vm`: their device's final status, agreed features and queue sizes, and
 //    what the device counted over the run (ring violations by class, register misuse, resets).
 export const RESULT_SCHEMA_VERSION = 4;
 
@@ -40,6 +40,8 @@ export interface ClientResult {
    * (rtt_us is then ping's round trip, drops.ping_lost the unanswered requests).
    */
   ping?: { sent: number; replies: number };
+  /** For a vm client: its VM exits and virtual interrupts over the window. */
+  vm?: VmResult;
 }
 
 /**
@@ -64,6 +66,18 @@ export interface VirtioResult {
   resets: number;
   /** The Linux-like guest's front end; absent when other guest software runs. */
   guest_driver?: GuestDriverResult;
+}
+
+/** A guest's traps to its VMM and the interrupts the VMM gave it, over the window. */
+export interface VmResult {
+  /** Guest loads and stores of the virtio-mmio registers: each one a VM exit the VMM emulates. */
+  mmio_reads: number;
+  mmio_writes: number;
+  /** Virtual IRQs injected, and those folded into one already pending. */
+  virq_injected: number;
+  virq_coalesced: number;
+  /** (mmio_reads + mmio_writes) / frames received and sent: what EVENT_IDX and NAPI batching save. */
+  mmio_exits_per_frame: number;
 }
 
 export interface GuestDriverResult {

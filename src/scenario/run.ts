@@ -17,6 +17,7 @@ import {
   type ResultDocument,
   rttToUs,
   type VirtioResult,
+  type VmResult,
 } from '../report/result.js';
 import {
   buildSimulation,
@@ -97,6 +98,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
   board.run(start);
   for (const o of observers) o.windowStart?.(sim);
   const before: Counted[] = sim.clients.map((c) => c.counters());
+  const vmBefore = sim.clients.map((c) => vmExits(c));
   const pdBefore = new Map(sim.pds.map((pd) => [pd, markPd(pd)]));
   const nicBefore = { ...board.nic.counters };
   const fairness = new FairnessSampler(
@@ -115,6 +117,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
   }
   fairness.stop(end);
   const after: Counted[] = sim.clients.map((c) => c.counters());
+  const vmAfter = sim.clients.map((c) => vmExits(c));
   const pdAfter = new Map(sim.pds.map((pd) => [pd, markPd(pd)]));
   const nicAfter = { ...board.nic.counters } as unknown as Record<string, number>;
   // Drain: the generator stops at the window's end; echoes still in flight get DRAIN_NS to
@@ -158,6 +161,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
         rttSummary ?? ping?.rtt ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 },
       ),
       ...(ping !== null ? { ping: { sent: ping.sent, replies: ping.replies } } : {}),
+      ...vmWindow(vmBefore[i]!, vmAfter[i]!, now.rxFrames - b.rxFrames + now.txFrames - b.txFrames),
       ...(now.limited !== undefined ? { rate_limit: limitDelta(now.limited, b.limited) } : {}),
       ...restartsOf(c),
       ...virtioOf(c),
@@ -470,6 +474,36 @@ function round4(x: number): number {
 
 function nsToMs(ns: number): number {
   return ns < 0 ? -1 : Math.round(ns / 1e3) / 1e3;
+}
+
+type VmExitCounts = { mmioReads: number; mmioWrites: number; virqInjected: number; virqCoalesced: number };
+
+function vmExits(c: ClientView): VmExitCounts | null {
+  const k = c.vm?.vmm?.counters;
+  return k === undefined
+    ? null
+    : {
+        mmioReads: k.mmioReads,
+        mmioWrites: k.mmioWrites,
+        virqInjected: k.virqInjected,
+        virqCoalesced: k.virqCoalesced,
+      };
+}
+
+/** A guest's VM exits and virtual interrupts over the window, and MMIO exits per frame through it. */
+function vmWindow(b: VmExitCounts | null, a: VmExitCounts | null, frames: number): { vm?: VmResult } {
+  if (b === null || a === null) return {};
+  const reads = a.mmioReads - b.mmioReads;
+  const writes = a.mmioWrites - b.mmioWrites;
+  return {
+    vm: {
+      mmio_reads: reads,
+      mmio_writes: writes,
+      virq_injected: a.virqInjected - b.virqInjected,
+      virq_coalesced: a.virqCoalesced - b.virqCoalesced,
+      mmio_exits_per_frame: frames > 0 ? Math.round(((reads + writes) / frames) * 1000) / 1000 : 0,
+    },
+  };
 }
 
 /** A vm client's virtio-net device, for its client entry. */
