@@ -5,6 +5,7 @@
 import type { ResultDocument } from '../report/result.js';
 import { BuildError, buildSimulation, type Simulation } from '../scenario/build.js';
 import { type RunObserver, runSimulation } from '../scenario/run.js';
+import { formatPath } from '../scenario/problems.js';
 import type { Scenario } from '../scenario/schema.js';
 import { runFailure, usageError } from './exit_codes.js';
 import type { CliIo } from './io.js';
@@ -15,7 +16,10 @@ export function buildOrExplain(s: Scenario): Simulation {
   try {
     return buildSimulation(s);
   } catch (e) {
-    if (e instanceof BuildError) throw usageError(`Cannot build the scenario '${s.name}': ${e.message}`);
+    if (e instanceof BuildError) {
+      const where = e.path !== null ? `${formatPath(e.path)}: ` : '';
+      throw usageError(`Cannot build the scenario '${s.name}': ${where}${e.message}`);
+    }
     throw e;
   }
 }

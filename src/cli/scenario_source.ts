@@ -1,7 +1,7 @@
 // Reads the scenario a command names (or the built-in default), applies command-line overrides
 // to its input document, and validates the result through the same loader as any file.
 
-import '../scenario/build.js';
+import { BuildError, buildSimulation } from '../scenario/build.js';
 import '../guest/costs.js';
 import '../vmm/costs.js';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { knownCostNames } from '../board/cost_model.js';
 import { DEFAULT_SCENARIO_FILE, DEFAULT_SCENARIO_TEXT } from '../scenario/default_scenario.js';
-import { loadScenarioText } from '../scenario/load.js';
+import { loadScenarioText, problemAt } from '../scenario/load.js';
 import { formatProblem, type Problem } from '../scenario/problems.js';
 import type { Scenario } from '../scenario/schema.js';
 import { usageError } from './exit_codes.js';
@@ -49,6 +49,23 @@ export type ValidateResult = { ok: true; scenario: Scenario } | { ok: false; pro
 /** Validates the text as written, with positions in the user's file. */
 export function validateSource(src: ScenarioSource): ValidateResult {
   return loadScenarioText(src.text, src.file, scenarioLoadOptions(src.file));
+}
+
+/**
+ * validateSource, and then a build (not a run) of a scenario that loads, so that what only the
+ * composed system can tell (a fault naming a channel it does not have) is a problem with a position
+ * too. For `validate`; `run` builds anyway and says the same.
+ */
+export function validateAndBuild(src: ScenarioSource): ValidateResult {
+  const r = validateSource(src);
+  if (!r.ok) return r;
+  try {
+    buildSimulation(r.scenario).board.memory.release();
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    return { ok: false, problems: [problemAt(src.text, src.file, e.path ?? [], e.message)] };
+  }
+  return r;
 }
 
 /** A problem of a document with overrides applied: the field path and what is wrong. */

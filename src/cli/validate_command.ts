@@ -4,12 +4,12 @@ import { formatProblem } from '../scenario/problems.js';
 import { scenarioJsonSchema } from '../scenario/schema.js';
 import { EXIT_OK, EXIT_USAGE } from './exit_codes.js';
 import type { CliIo } from './io.js';
-import { readScenarioSource, validateSource } from './scenario_source.js';
+import { readScenarioSource, validateAndBuild } from './scenario_source.js';
 
 /** Prints every problem (file:line:column: path: message) and exits 2, or prints "ok". */
 export function validateCommand(io: CliIo, file: string, flags: { json?: boolean }): number {
   const src = readScenarioSource(io, file);
-  const r = validateSource(src);
+  const r = validateAndBuild(src);
   if (flags.json === true) {
     io.stdout(
       `${JSON.stringify(r.ok ? { ok: true, problems: [] } : { ok: false, problems: r.problems }, null, 2)}\n`,

@@ -87,6 +87,12 @@ export interface RateLimitCounters {
 
 export class BuildError extends Error {
   override name = 'BuildError';
+  /** The scenario field to blame, when there is one (`['faults', 2, 'target']`). */
+  readonly path: (string | number)[] | null;
+  constructor(message: string, path: (string | number)[] | null = null) {
+    super(message);
+    this.path = path;
+  }
 }
 
 export interface Simulation {
@@ -385,7 +391,7 @@ export function buildSimulation(s: Scenario): Simulation {
     });
     const injector = new FaultInjector(board, s.faults, guests, dvm ?? monitor, natives);
     const byName = new Map(board.kernel.threads.map((t) => [t.name, t]));
-    for (const f of s.faults) {
+    for (const [i, f] of s.faults.entries()) {
       if (f.kind !== 'lost-notification') continue;
       const [a, b] = f.target.split('->');
       const from = byName.get(a!);
@@ -397,6 +403,7 @@ export function buildSimulation(s: Scenario): Simulation {
       ) {
         throw new BuildError(
           `fault 'lost-notification': no channel from '${a}' to '${b}' in this system (PDs: ${[...byName.keys()].join(', ')})`,
+          ['faults', i, 'target'],
         );
       }
     }

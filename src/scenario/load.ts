@@ -53,6 +53,29 @@ export function loadScenarioText(text: string, fileName: string, opts: LoadOptio
   }
 }
 
+/**
+ * A problem at `path` of scenario text that loaded: for what only building the system finds (a
+ * fault naming a channel the system does not have). Line 1, column 1 if the path is not in the text.
+ */
+export function problemAt(
+  text: string,
+  fileName: string,
+  path: readonly PathSegment[],
+  message: string,
+): Problem {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, keepSourceTokens: true, logLevel: 'error' });
+  const offset = _locate(doc, path, false)?.range?.[0] ?? 0;
+  const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+  return {
+    file: String(fileName),
+    line: Math.max(1, p.line),
+    column: Math.max(1, p.col),
+    path: formatPath(path),
+    message,
+  };
+}
+
 function _fail(problems: Problem[]): LoadResult {
   return { ok: false, problems };
 }

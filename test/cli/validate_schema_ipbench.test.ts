@@ -46,6 +46,32 @@ describe('a scenario no system can build (a guest fault aimed at a native client
   });
 });
 
+describe('a lost-notification fault naming a channel the system does not have', () => {
+  it('is a problem with a position for validate, which builds the system, and exit 2 for run', async () => {
+    const dir = scratchDir();
+    try {
+      const f = join(dir, 'no_channel.yaml');
+      writeFileSync(
+        f,
+        "name: x\nclients:\n  - { name: n0, kind: native }\nfaults:\n  - { at: 1ms, kind: lost-notification, target: 'net_virt_rx->n0' }\n",
+      );
+      const v = await cli(['validate', f]);
+      expect(v.code).toBe(2);
+      // With copiers, virt_rx talks to n0's copier, not to n0.
+      expect(v.stdout).toMatch(
+        /no_channel\.yaml:5:\d+: faults\[0\]\.target: fault 'lost-notification': no channel from 'net_virt_rx' to 'n0'/,
+      );
+      const r = await cli(['run', f]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        "faults[0].target: fault 'lost-notification': no channel from 'net_virt_rx' to 'n0'",
+      );
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
+
 describe('sddfsim schema', () => {
   it('prints the JSON Schema of scenario files', async () => {
     const r = await cli(['schema']);
