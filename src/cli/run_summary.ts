@@ -131,8 +131,12 @@ function virtioLines(doc: ResultDocument, style: Styler): string[] {
     ];
     const ringTotal = ring.reduce((a, [, , n]) => a + n, 0);
     const regTotal = Object.values(v.register_violations).reduce((a, n) => a + n, 0);
-    if (live && ringTotal === 0 && regTotal === 0 && v.needs_reset === 0) continue;
+    const vcpu = c.vm?.vcpu ?? 'running';
+    if (live && ringTotal === 0 && regTotal === 0 && v.needs_reset === 0 && vcpu === 'running') continue;
     const parts: string[] = [];
+    if (vcpu === 'stopped') parts.push('its vCPU stopped (see faults)');
+    else if (vcpu === 'hung')
+      parts.push('the guest hung (guest-hang): its vCPU runs, its kernel does nothing');
     if (!live) {
       const d = v.guest_driver;
       parts.push(
@@ -152,10 +156,7 @@ function virtioLines(doc: ResultDocument, style: Styler): string[] {
     lines.push(`  ${c.name}: ${parts.join('; ')}`);
   }
   if (lines.length === 0) return [`virtio: ${guests.length} guest device(s) live, no violations`];
-  return [
-    style('yellow', `virtio: ${lines.length} of ${guests.length} guest device(s) with problems`),
-    ...lines,
-  ];
+  return [style('yellow', `virtio: ${lines.length} of ${guests.length} guest(s) with problems`), ...lines];
 }
 
 function pct(x: number): string {

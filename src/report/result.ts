@@ -78,6 +78,8 @@ export interface VmResult {
   virq_coalesced: number;
   /** (mmio_reads + mmio_writes) / frames received and sent: what EVENT_IDX and NAPI batching save. */
   mmio_exits_per_frame: number;
+  /** The vCPU at the end of the run: stopped (crashed, not restarted), hung (guest-hang) or running. */
+  vcpu: 'running' | 'hung' | 'stopped';
 }
 
 export interface GuestDriverResult {

@@ -1,5 +1,5 @@
 import type { Kernel } from '../board/kernel.js';
-import type { Thread } from '../board/thread.js';
+import { T_STOPPED, type Thread } from '../board/thread.js';
 import type { RttSummary } from '../board/rtt_stats.js';
 import { ethernetWireBytes } from '../net/ethernet.js';
 import { UDP_FRAME_OVERHEAD } from '../net/frame_builder.js';
@@ -161,7 +161,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
         rttSummary ?? ping?.rtt ?? { count: 0, min: 0, mean: 0, median: 0, p99: 0, max: 0, stdev: 0 },
       ),
       ...(ping !== null ? { ping: { sent: ping.sent, replies: ping.replies } } : {}),
-      ...vmWindow(vmBefore[i]!, vmAfter[i]!, now.rxFrames - b.rxFrames + now.txFrames - b.txFrames),
+      ...vmWindow(c, vmBefore[i]!, vmAfter[i]!, now.rxFrames - b.rxFrames + now.txFrames - b.txFrames),
       ...(now.limited !== undefined ? { rate_limit: limitDelta(now.limited, b.limited) } : {}),
       ...restartsOf(c),
       ...virtioOf(c),
@@ -491,8 +491,14 @@ function vmExits(c: ClientView): VmExitCounts | null {
 }
 
 /** A guest's VM exits and virtual interrupts over the window, and MMIO exits per frame through it. */
-function vmWindow(b: VmExitCounts | null, a: VmExitCounts | null, frames: number): { vm?: VmResult } {
-  if (b === null || a === null) return {};
+function vmWindow(
+  c: ClientView,
+  b: VmExitCounts | null,
+  a: VmExitCounts | null,
+  frames: number,
+): { vm?: VmResult } {
+  const vcpu = c.vm?.vcpu ?? null;
+  if (b === null || a === null || vcpu === null) return {};
   const reads = a.mmioReads - b.mmioReads;
   const writes = a.mmioWrites - b.mmioWrites;
   return {
@@ -502,6 +508,7 @@ function vmWindow(b: VmExitCounts | null, a: VmExitCounts | null, frames: number
       virq_injected: a.virqInjected - b.virqInjected,
       virq_coalesced: a.virqCoalesced - b.virqCoalesced,
       mmio_exits_per_frame: frames > 0 ? Math.round(((reads + writes) / frames) * 1000) / 1000 : 0,
+      vcpu: vcpu.state === T_STOPPED ? 'stopped' : c.vm?.linux?.hung === true ? 'hung' : 'running',
     },
   };
 }

@@ -91,11 +91,35 @@ load:
     });
     expect(doc.clients[0]!.drops['device_not_live']).toBeGreaterThan(0);
     const text = runSummary(doc, plain);
-    expect(text).toContain('virtio: 1 of 2 guest device(s) with problems');
+    expect(text).toContain('virtio: 1 of 2 guest(s) with problems');
     expect(text).toContain(
       'small: not live at the end (status acknowledge|driver|features_ok|failed), probe failed: out_of_guest_ram',
     );
     expect(text).not.toContain('  fine:');
+  });
+
+  it('says which guests crashed or hung, whose devices stay at driver_ok', () => {
+    const doc = run(`name: v
+duration: 20ms
+warmup: 5ms
+clients:
+  - { name: ok, kind: vm }
+  - { name: dead, kind: vm }
+  - { name: stuck, kind: vm }
+load:
+  - { to: ok, rate: 10Mbps }
+faults:
+  - { at: 10ms, kind: guest-crash, target: dead }
+  - { at: 10ms, kind: guest-hang, target: stuck }
+`);
+    expect(doc.clients.map((c) => c.vm!.vcpu)).toEqual(['running', 'stopped', 'hung']);
+    // The device does not know its guest is gone.
+    expect(doc.clients[1]!.virtio!.status).toContain('driver_ok');
+    const text = runSummary(doc, plain);
+    expect(text).toContain('virtio: 2 of 3 guest(s) with problems');
+    expect(text).toContain('  dead: its vCPU stopped (see faults)');
+    expect(text).toContain('  stuck: the guest hung (guest-hang)');
+    expect(text).not.toContain('  ok:');
   });
 
   it('counts a malformed-chain guest by class, with its resets and re-probes, and only that guest', () => {
