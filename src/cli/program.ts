@@ -30,11 +30,13 @@ Examples:
   sddfsim run s.yaml --record run.rec && sddfsim replay run.rec`;
 
 const SWEEP_EXAMPLES = `
-Paths address the scenario as written: load[0].rate, virt.tx_policy, board.costs.ctx_switch.
+Paths address the scenario as written: load[0].rate, virt.tx_policy, board.costs.ctx_switch;
+[*] addresses every element of a list (load[*].rate: every flow's rate at once).
 Runs are numbered over the cross product, the last --set varying fastest.
 
 Examples:
   sddfsim sweep s.yaml --set load[0].rate=100Mbps,200Mbps,400Mbps --set virt.tx_policy=fixed-order,drr
+  sddfsim sweep s.yaml --set 'load[*].rate=50Mbps,100Mbps,200Mbps' --csv
   sddfsim sweep s.yaml --set load[0].rate=100Mbps,200Mbps --shard 1/2 --json --out part1.json
   sddfsim merge part1.json part2.json --out all.json
   sddfsim sweep s.yaml --set load[0].rate=100Mbps,500Mbps,900Mbps --out report.html`;

@@ -15,6 +15,12 @@ export interface PathValue {
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_-]*/;
 const INDEX = /^\[([0-9]+)\]/;
+/**
+ * `[*]`: every element of the list (`load[*].rate=200Mbps` sets every flow's rate, so a sweep
+ * varies the total load over all clients at once).
+ */
+export const EVERY = -1;
+const EVERY_INDEX = '[*]';
 const NUMBER = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 /** Deep enough for any scenario field; longer paths are typos or abuse. */
 const MAX_SEGMENTS = 16;
@@ -26,6 +32,12 @@ export function parsePath(text: string): PathSegment[] | string {
   let expectKey = true;
   while (rest.length > 0) {
     if (segments.length >= MAX_SEGMENTS) return `path '${text}' is longer than ${MAX_SEGMENTS} parts`;
+    if (rest.startsWith(EVERY_INDEX) && segments.length > 0) {
+      segments.push(EVERY);
+      rest = rest.slice(EVERY_INDEX.length);
+      expectKey = false;
+      continue;
+    }
     const index = INDEX.exec(rest);
     if (index !== null && segments.length > 0) {
       const n = Number(index[1]);
@@ -75,11 +87,35 @@ export function applyPath(doc: unknown, path: readonly PathSegment[], value: Ove
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return 'the scenario is not a mapping, so nothing can be set in it';
   }
-  let node: unknown = doc;
-  let where = '';
-  for (let i = 0; i < path.length; i++) {
+  return applyFrom(doc, path, 0, '', value);
+}
+
+/** applyPath from segment `start` on, at `from` (the node `fromWhere` names). */
+function applyFrom(
+  from: unknown,
+  path: readonly PathSegment[],
+  start: number,
+  fromWhere: string,
+  value: OverrideValue,
+): string | null {
+  let node: unknown = from;
+  let where = fromWhere;
+  for (let i = start; i < path.length; i++) {
     const seg = path[i]!;
     const last = i === path.length - 1;
+    if (seg === EVERY) {
+      if (!Array.isArray(node)) return `${where} is not a list, so it has no elements [*]`;
+      if (node.length === 0) return `${where}[*]: ${where} has no entries`;
+      for (let k = 0; k < node.length; k++) {
+        if (last) node[k] = value;
+        else {
+          if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+          const err = applyFrom(node[k], path, i + 1, `${where}[${k}]`, value);
+          if (err !== null) return err;
+        }
+      }
+      return null;
+    }
     if (typeof seg === 'number') {
       if (!Array.isArray(node)) return `${where} is not a list, so it has no element [${seg}]`;
       if (seg >= node.length) {

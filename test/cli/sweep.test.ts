@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workerEntry } from '../../src/cli/sweep/pool.js';
 import type { SweepDocument } from '../../src/cli/sweep/table.js';
-import { cleanup, cli, ECHO1_JSON, scratchDir } from './cli_harness.js';
+import { cleanup, cli, ECHO1_JSON, ECHO2, scratchDir } from './cli_harness.js';
 
 const dir = scratchDir();
 const SETS = ['--set', 'load[0].rate=50Mbps,100Mbps', '--set', 'virt.tx_policy=fixed-order,round-robin'];
@@ -49,6 +49,23 @@ describe('sddfsim sweep', () => {
     expect(rx[2]! / rx[0]!).toBeGreaterThan(1.8);
     expect(wholeCsv.split('\n')[0]).toBe(whole.columns.join(','));
     expect(wholeCsv.trim().split('\n')).toHaveLength(5);
+  });
+
+  it('sets a field in every element of a list with [*]', async () => {
+    const r = await cli(['sweep', ECHO2, '--set', 'load[*].rate=20Mbps,60Mbps', '--json', '--parallel', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as SweepDocument;
+    expect(doc.rows.map((row) => row['load[*].rate'])).toEqual(['20Mbps', '60Mbps']);
+    // Both flows moved: each client echoes about the rate set for all.
+    for (const [row, mbps] of [
+      [doc.rows[0]!, 20],
+      [doc.rows[1]!, 60],
+    ] as const) {
+      for (const c of ['client0', 'client1']) {
+        expect(Number(row[`${c}.rx_mbps`])).toBeGreaterThan(mbps);
+        expect(Number(row[`${c}.rx_mbps`])).toBeLessThan(mbps * 1.1);
+      }
+    }
   });
 
   it('gives the same rows on worker threads as in one thread', async () => {
