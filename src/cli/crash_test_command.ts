@@ -5,11 +5,11 @@
 // the exact scenario is written out so `sddfsim run <file>` replays it.
 
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { Prng } from '../board/prng.js';
 import { DRIVER_VM_PD } from '../compose/driver_vm.js';
 import type { ResultDocument } from '../report/result.js';
-import { loadScenarioText } from '../scenario/load.js';
+import { loadScenarioText, parseScenarioInput } from '../scenario/load.js';
 import { DRIVER, type Scenario } from '../scenario/schema.js';
 import { EXIT_FAILED, EXIT_OK, usageError } from './exit_codes.js';
 import type { CliIo } from './io.js';
@@ -127,7 +127,7 @@ export async function crashTestCommand(
   if (!base.ok) throw usageError(problemReport(src.file, base.problems));
   let s = base.scenario;
   if (flags.duration !== undefined) {
-    const input0 = parse(src.text) as Record<string, unknown>;
+    const input0 = parseScenarioInput(src.text, src.file) as Record<string, unknown>;
     const r = loadScenarioText(JSON.stringify({ ...input0, duration: flags.duration }), src.file, {
       format: 'json',
     });
@@ -137,7 +137,7 @@ export async function crashTestCommand(
   if (s.clients.length === 0) throw usageError('Cannot run a crash test: the scenario has no clients');
   const seed = flags.seed ?? s.seed;
   const outDir = flags.out ?? 'crash-test-reproducers';
-  const input = parse(src.text) as Record<string, unknown>;
+  const input = parseScenarioInput(src.text, src.file) as Record<string, unknown>;
 
   const jobs: SweepJob[] = [];
   const schedules: Drawn[][] = [];

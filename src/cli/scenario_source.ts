@@ -6,10 +6,9 @@ import '../guest/costs.js';
 import '../vmm/costs.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import { knownCostNames } from '../board/cost_model.js';
 import { DEFAULT_SCENARIO_FILE, DEFAULT_SCENARIO_TEXT } from '../scenario/default_scenario.js';
-import { loadScenarioText, problemAt } from '../scenario/load.js';
+import { loadScenarioText, parseScenarioInput, problemAt } from '../scenario/load.js';
 import { formatProblem, type Problem } from '../scenario/problems.js';
 import type { Scenario } from '../scenario/schema.js';
 import { usageError } from './exit_codes.js';
@@ -85,7 +84,7 @@ export function applyOverrides(
 ): { ok: true; scenario: Scenario; inputJson: string } | { ok: false; problems: OverrideProblem[] } {
   let doc: unknown;
   try {
-    doc = parse(src.text, { maxAliasCount: 1000 });
+    doc = parseScenarioInput(src.text, src.file);
   } catch (e) {
     return { ok: false, problems: [{ path: '', message: `cannot parse: ${(e as Error).message}` }] };
   }

@@ -3,7 +3,17 @@
 // Input is untrusted: nothing here throws because of what the file contains.
 
 import { readFileSync } from 'node:fs';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parse,
+  parseDocument,
+} from 'yaml';
 import type { z } from 'zod';
 import { consistencyProblems } from './consistency.js';
 import { didYouMean, formatPath, type PathSegment, type Problem } from './problems.js';
@@ -20,6 +30,18 @@ export type LoadResult = { ok: true; scenario: Scenario } | { ok: false; problem
 
 /** YAML anchors may multiply a small file into a huge value (the "billion laughs"); cap expansions. */
 const MAX_ALIAS_EXPANSIONS = 1000;
+
+/**
+ * Parses a scenario file's text into its input document as the loader reads it (YAML merge keys
+ * resolved; a .json file as JSON), for commands that edit the document before loading it.
+ */
+export function parseScenarioInput(text: string, fileName: string): unknown {
+  const json = String(fileName).toLowerCase().endsWith('.json');
+  return parse(text, {
+    maxAliasCount: MAX_ALIAS_EXPANSIONS,
+    ...(json ? { schema: 'json' as const } : { merge: true }),
+  });
+}
 
 /** Reads and validates a scenario file; a file that cannot be read is a problem, not an exception. */
 export function loadScenarioFile(path: string, opts: LoadOptions = {}): LoadResult {
@@ -99,8 +121,9 @@ function _load(text: string, fileName: string, opts: LoadOptions): LoadResult {
     uniqueKeys: true,
     prettyErrors: false,
     logLevel: 'error',
-    // The JSON schema refuses YAML-only plain scalars, so a .json file must really be JSON.
-    ...(format === 'json' ? { schema: 'json' as const } : {}),
+    // The JSON schema refuses YAML-only plain scalars, so a .json file must really be JSON. YAML
+    // files may use merge keys (`- { <<: *guest, name: g1 }`) to repeat a client or a flow.
+    ...(format === 'json' ? { schema: 'json' as const } : { merge: true }),
   });
   const position = (offset: number) => {
     const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));

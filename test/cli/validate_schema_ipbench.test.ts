@@ -72,6 +72,29 @@ describe('a lost-notification fault naming a channel the system does not have', 
   });
 });
 
+describe('a scenario that repeats a guest with a YAML merge key', () => {
+  it('runs with command-line overrides, which edit the merged document', async () => {
+    const dir = scratchDir();
+    try {
+      const f = join(dir, 'merged.yaml');
+      writeFileSync(
+        f,
+        'name: merged\nclients:\n  - &g { name: g0, kind: vm, app: echo }\n  - { <<: *g, name: g1 }\nload:\n  - { to: g1, rate: 50Mbps }\n',
+      );
+      const r = await cli(['run', f, '--duration', '20ms', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as ResultDocument;
+      expect(doc.clients.map((c) => [c.name, c.kind])).toEqual([
+        ['g0', 'vm'],
+        ['g1', 'vm'],
+      ]);
+      expect(doc.clients[1]!.rx_frames).toBeGreaterThan(0);
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
+
 describe('sddfsim schema', () => {
   it('prints the JSON Schema of scenario files', async () => {
     const r = await cli(['schema']);

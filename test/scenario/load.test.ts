@@ -60,6 +60,40 @@ describe('loadScenarioText', () => {
     ]);
   });
 
+  it('resolves YAML merge keys, so a client or a flow can be repeated from an anchor', () => {
+    const text = `name: m
+clients:
+  - &guest { name: g0, kind: vm, app: echo, guest: { ram: 4MiB } }
+  - { <<: *guest, name: g1 }
+load:
+  - &flow { to: g0, rate: 100Mbps, streams: 2 }
+  - { <<: *flow, to: g1 }
+`;
+    const r = loadScenarioText(text, 'm.yaml');
+    if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
+    expect(r.scenario.clients.map((c) => [c.name, c.kind, c.guest?.ram])).toEqual([
+      ['g0', 'vm', 4 * 1024 * 1024],
+      ['g1', 'vm', 4 * 1024 * 1024],
+    ]);
+    expect(r.scenario.load.map((l) => [l.to, l.rate, l.streams])).toEqual([
+      ['g0', 100e6, 2],
+      ['g1', 100e6, 2],
+    ]);
+    // A merged-in mistake is reported on the element that merges it.
+    const bad = problemsOf(
+      loadScenarioText(
+        'name: m\nclients:\n  - &c { name: a, kind: vm, app: ech }\n  - { <<: *c, name: b }\n',
+        'm.yaml',
+      ),
+    );
+    expect(bad.map((p) => p.path)).toEqual(['clients[0].app', 'clients[1].app']);
+    // JSON has no merge keys: '<<' is a key like any other, and unknown.
+    const json = problemsOf(
+      loadScenarioText('{"name":"j","clients":[{"name":"a","kind":"vm","<<":{}}]}', 'j.json'),
+    );
+    expect(json.map((p) => p.path)).toEqual(['clients[0]["<<"]']);
+  });
+
   it('rejects an unknown key at the key, with a suggestion', () => {
     expect(report(`${BASE}    wieght: 2\n`)).toEqual([
       "s.yaml:7:5: clients[1].wieght: unknown key 'wieght' (did you mean 'weight'?)",
