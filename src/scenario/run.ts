@@ -1,5 +1,5 @@
 import type { Kernel } from '../board/kernel.js';
-import { T_STOPPED, type Thread } from '../board/thread.js';
+import type { Thread } from '../board/thread.js';
 import type { RttSummary } from '../board/rtt_stats.js';
 import { ethernetWireBytes } from '../net/ethernet.js';
 import { UDP_FRAME_OVERHEAD } from '../net/frame_builder.js';
@@ -17,7 +17,6 @@ import {
   type ResultDocument,
   rttToUs,
   type VirtioResult,
-  type VmResult,
 } from '../report/result.js';
 import {
   buildSimulation,
@@ -32,6 +31,7 @@ import { driverVmResult } from '../compose/driver_vm_report.js';
 import { nativeDriverResult } from './native_driver_report.js';
 import { pingWindow } from './ping_report.js';
 import { virtioResult } from './virtio_report.js';
+import { vmExits, vmWindow } from './vm_report.js';
 
 interface Counted {
   rxFrames: number;
@@ -474,43 +474,6 @@ function round4(x: number): number {
 
 function nsToMs(ns: number): number {
   return ns < 0 ? -1 : Math.round(ns / 1e3) / 1e3;
-}
-
-type VmExitCounts = { mmioReads: number; mmioWrites: number; virqInjected: number; virqCoalesced: number };
-
-function vmExits(c: ClientView): VmExitCounts | null {
-  const k = c.vm?.vmm?.counters;
-  return k === undefined
-    ? null
-    : {
-        mmioReads: k.mmioReads,
-        mmioWrites: k.mmioWrites,
-        virqInjected: k.virqInjected,
-        virqCoalesced: k.virqCoalesced,
-      };
-}
-
-/** A guest's VM exits and virtual interrupts over the window, and MMIO exits per frame through it. */
-function vmWindow(
-  c: ClientView,
-  b: VmExitCounts | null,
-  a: VmExitCounts | null,
-  frames: number,
-): { vm?: VmResult } {
-  const vcpu = c.vm?.vcpu ?? null;
-  if (b === null || a === null || vcpu === null) return {};
-  const reads = a.mmioReads - b.mmioReads;
-  const writes = a.mmioWrites - b.mmioWrites;
-  return {
-    vm: {
-      mmio_reads: reads,
-      mmio_writes: writes,
-      virq_injected: a.virqInjected - b.virqInjected,
-      virq_coalesced: a.virqCoalesced - b.virqCoalesced,
-      mmio_exits_per_frame: frames > 0 ? Math.round(((reads + writes) / frames) * 1000) / 1000 : 0,
-      vcpu: vcpu.state === T_STOPPED ? 'stopped' : c.vm?.linux?.hung === true ? 'hung' : 'running',
-    },
-  };
 }
 
 /** A vm client's virtio-net device, for its client entry. */
