@@ -39,11 +39,16 @@ export class PingApp {
   rttMaxNs = 0;
   rttSumNs = 0;
   lastRttNs = 0;
-  /** Send time of every request, by request number (the reports count requests sent in a window). */
-  private sendTimes: Float64Array<ArrayBuffer> = new Float64Array(64);
-  /** Per reply, in arrival order: its request's send time and its round trip. */
-  private replySentNs: Float64Array<ArrayBuffer> = new Float64Array(64);
-  private replyRttNs: Float64Array<ArrayBuffer> = new Float64Array(64);
+  /**
+   * The measurement window, by send time: requests sent in [windowStartNs, windowEndNs) are
+   * counted, and their replies' round trips kept, whenever the replies come (as ping counts them).
+   */
+  windowStartNs = 0;
+  windowEndNs = Number.POSITIVE_INFINITY;
+  sentInWindow = 0;
+  /** Round trips of the window's replies, in arrival order; the first `repliesInWindow` are valid. */
+  private windowRttNs: Float64Array<ArrayBuffer> = new Float64Array(64);
+  repliesInWindow = 0;
   private readonly tx: NetTx;
   private readonly frame = new Uint8Array(2048);
   private readonly icmp = new IcmpEchoSpec();
@@ -73,22 +78,18 @@ export class PingApp {
     f.timeNs = Math.round(nowNs);
     const len = buildIcmpEcho(this.frame, 0, f, null, 0, s.payload);
     if (this.tx.transmit(this.frame, 0, len, false)) {
-      if (this.sent === this.sendTimes.length) this.sendTimes = grown(this.sendTimes);
-      this.sendTimes[this.sent++] = f.timeNs;
+      this.sent++;
+      if (this.inWindow(f.timeNs)) this.sentInWindow++;
     }
   }
 
-  /** Send times of the requests sent so far (a view, valid until the next tick). */
-  requestTimes(): Float64Array {
-    return this.sendTimes.subarray(0, this.sent);
+  /** The round trips of the window's replies so far (a view, valid until the next reply). */
+  windowRtts(): Float64Array {
+    return this.windowRttNs.subarray(0, this.repliesInWindow);
   }
 
-  /** Per reply so far, its request's send time and its round trip (views, valid until the next reply). */
-  replyTimes(): { sentNs: Float64Array; rttNs: Float64Array } {
-    return {
-      sentNs: this.replySentNs.subarray(0, this.replies),
-      rttNs: this.replyRttNs.subarray(0, this.replies),
-    };
+  private inWindow(sentNs: number): boolean {
+    return sentNs >= this.windowStartNs && sentNs < this.windowEndNs;
   }
 
   /** Takes an echo reply carrying our identifier; false for every other frame. Never throws. */
@@ -106,12 +107,10 @@ export class PingApp {
     const dataLen = rd16(buf, ip + IPV4_OFF_TOTAL_LEN) - hl - ICMP_HEADER_LEN;
     if (!readProbe(buf, icmp + ICMP_HEADER_LEN, dataLen, this.probe)) return true;
     const rtt = nowNs - this.probe.timeNs;
-    if (this.replies === this.replyRttNs.length) {
-      this.replySentNs = grown(this.replySentNs);
-      this.replyRttNs = grown(this.replyRttNs);
+    if (this.inWindow(this.probe.timeNs)) {
+      if (this.repliesInWindow === this.windowRttNs.length) this.windowRttNs = grown(this.windowRttNs);
+      this.windowRttNs[this.repliesInWindow++] = rtt;
     }
-    this.replySentNs[this.replies] = this.probe.timeNs;
-    this.replyRttNs[this.replies] = rtt;
     this.replies++;
     this.lastRttNs = rtt;
     this.rttSumNs += rtt;

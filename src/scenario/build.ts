@@ -283,6 +283,12 @@ export function buildSimulation(s: Scenario): Simulation {
     const vm = vms[i];
     if (vm !== null && vm !== undefined) {
       const vmm = vm.vmm!;
+      // A guest's ping counts the requests it sends in the window (the report's `ping`).
+      const ping = vm.linux?.ping ?? null;
+      if (ping !== null) {
+        ping.windowStartNs = windowStart;
+        ping.windowEndNs = windowEnd;
+      }
       views.push({
         name: c.name,
         kind: 'vm',

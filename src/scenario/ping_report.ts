@@ -11,20 +11,15 @@ export interface PingWindow {
 }
 
 /**
- * Counts by send time, as ping itself does: a request sent in [start, end) is answered or lost,
- * whenever its reply comes. Null for a guest that runs no ping.
+ * What the guest's ping counted by send time, as ping itself does: a request sent in the window
+ * is answered or lost, whenever its reply comes (the window is set at build, PingApp.windowStartNs).
+ * Null for a guest that runs no ping.
  */
-export function pingWindow(vm: GuestVm, start: number, end: number): PingWindow | null {
+export function pingWindow(vm: GuestVm): PingWindow | null {
   const ping = vm.linux?.ping ?? null;
   if (ping === null) return null;
-  let sent = 0;
-  for (const t of ping.requestTimes()) if (t >= start && t < end) sent++;
-  // Reservoir sampling starts past RttStats' cap (millions of replies), which no ping reaches.
+  // Reservoir sampling starts past RttStats' cap (millions of replies); a longer ping keeps a sample.
   const stats = new RttStats(new Prng(1));
-  const r = ping.replyTimes();
-  for (let k = 0; k < r.sentNs.length; k++) {
-    const t = r.sentNs[k]!;
-    if (t >= start && t < end) stats.add(r.rttNs[k]!);
-  }
-  return { sent, replies: stats.count, rtt: stats.summary() };
+  for (const rtt of ping.windowRtts()) stats.add(rtt);
+  return { sent: ping.sentInWindow, replies: ping.repliesInWindow, rtt: stats.summary() };
 }

@@ -146,7 +146,7 @@ export function runSimulation(sim: Simulation, opts: RunOptions = {}): ResultDoc
     if (gen !== null) for (const id of streamIds) lost += gen.streams[id]!.lost;
     if (streamIds.length > 0) drops['lost'] = lost;
     // A guest's ping: its own requests and round trips (it takes no load of its own).
-    const ping = c.vm === undefined ? null : pingWindow(c.vm, start, end);
+    const ping = c.vm === undefined ? null : pingWindow(c.vm);
     if (ping !== null) drops['ping_lost'] = ping.sent - ping.replies;
     return {
       name: c.name,

@@ -1,22 +1,7 @@
 import { DRV_FAILED, DRV_UP } from '../guest/virtio_net_driver.js';
 import { netFeatureNames, statusNames } from '../virtio/names.js';
-import {
-  VQ_BAD_FIRST,
-  VQ_BAD_LAST,
-  VQ_RESULT_NAMES,
-  type VirtqueueDeviceCounters,
-} from '../virtio/virtqueue_violation.js';
 import type { GuestVm } from '../compose/guest_vm.js';
 import type { VirtioResult } from '../report/result.js';
-
-function byReason(c: VirtqueueDeviceCounters): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let code = VQ_BAD_FIRST; code <= VQ_BAD_LAST; code++) {
-    const n = c.byReason[code]!;
-    if (n !== 0) out[VQ_RESULT_NAMES[code]!] = n;
-  }
-  return out;
-}
 
 /** The `virtio` entry of a vm client; null before the VMM exists (never, after a build). */
 export function virtioResult(vm: GuestVm): VirtioResult | null {
@@ -43,7 +28,7 @@ export function virtioResult(vm: GuestVm): VirtioResult | null {
     status: statusNames(dev.status),
     features: netFeatureNames(f.lo, f.hi),
     queue_sizes: dev.queues.map((q) => q.num),
-    violations: { rx: byReason(net.rxq.counters), tx: byReason(net.txq.counters) },
+    violations: { rx: net.rxq.counters.violationsByReason(), tx: net.txq.counters.violationsByReason() },
     register_violations: reg,
     needs_reset: net.counters.needsReset,
     resets: net.counters.resets,

@@ -93,13 +93,19 @@ export class VirtqueueDeviceCounters {
   }
 
   snapshot(): Record<string, number> {
-    const s: Record<string, number> = {
+    return {
       popped: this.popped,
       completed: this.completed,
       interrupts: this.interrupts,
       interruptsSuppressed: this.interruptsSuppressed,
       violations: this.violations,
+      ...this.violationsByReason(),
     };
+  }
+
+  /** The violations by class name (VQ_RESULT_NAMES), classes that never happened left out. */
+  violationsByReason(): Record<string, number> {
+    const s: Record<string, number> = {};
     for (let c = VQ_BAD_FIRST; c <= VQ_BAD_LAST; c++) {
       const n = this.byReason[c]!;
       if (n !== 0) s[VQ_RESULT_NAMES[c]!] = n;
