@@ -176,7 +176,7 @@ const sourceSchema = z.strictObject({
 /** A guest's ping of the host on the wire (its ICMP echo requests; the host answers at once). */
 const pingSchema = z.strictObject({
   /** Time between requests (ping -i); simulated runs are short, so 1 ms rather than ping's 1 s. */
-  interval: time().prefault('1ms'),
+  interval: _quantity(TIME, true).prefault('1ms'),
   /** ICMP data bytes (ping -s): at least the 16-byte probe (sequence and send time). */
   payload: z.int().min(16).max(MAX_UDP_PAYLOAD).default(56),
   /** Requests to send (ping -c); 0 for no limit. */

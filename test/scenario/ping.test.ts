@@ -62,7 +62,7 @@ faults:
     expect(b.drops['rx_malformed_chain']).toBeGreaterThan(0);
   });
 
-  it('is refused for a native client, and a ping block without app ping', () => {
+  it('is refused for a native client, a ping block without app ping, and a zero interval', () => {
     const native = loadScenarioText(
       'name: x\nclients:\n  - { name: n0, kind: native, app: ping }\n',
       'x.yaml',
@@ -75,5 +75,14 @@ faults:
     );
     expect(stray.ok).toBe(false);
     if (!stray.ok) expect(stray.problems.map((p) => p.path)).toEqual(['clients[0].ping']);
+    const zero = loadScenarioText(
+      'name: x\nclients:\n  - { name: g0, kind: vm, app: ping, ping: { interval: 0ms } }\n',
+      'x.yaml',
+    );
+    expect(zero.ok).toBe(false);
+    if (!zero.ok)
+      expect(zero.problems.map((p) => [p.path, p.message])).toEqual([
+        ['clients[0].ping.interval', 'must be greater than zero'],
+      ]);
   });
 });
