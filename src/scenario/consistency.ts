@@ -1,12 +1,6 @@
 import { faultProblems } from './faults.js';
-import type { PathSegment } from './problems.js';
+import type { FieldProblem, PathSegment } from './problems.js';
 import type { Scenario } from './schema.js';
-
-/** A scenario that is well formed field by field but asks for something no system here can build. */
-export interface ConsistencyProblem {
-  path: PathSegment[];
-  message: string;
-}
 
 /**
  * What the loader checks after the schema, on the parsed scenario (defaults filled in): faults
@@ -14,8 +8,8 @@ export interface ConsistencyProblem {
  * carry out. The loader reports these like schema problems, with the field's position, so
  * `validate` and `run` agree; buildSimulation checks them again for scenarios built in code.
  */
-export function consistencyProblems(s: Scenario): ConsistencyProblem[] {
-  const out: ConsistencyProblem[] = faultProblems(s);
+export function consistencyProblems(s: Scenario): FieldProblem[] {
+  const out: FieldProblem[] = faultProblems(s);
   const add = (path: PathSegment[], message: string) => out.push({ path, message });
 
   s.clients.forEach((c, i) => {

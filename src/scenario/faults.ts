@@ -1,5 +1,6 @@
 import type { Board } from '../board/board.js';
 import type { EventSink } from '../board/engine.js';
+import type { FieldProblem } from './problems.js';
 import { DRIVER, type Scenario } from './schema.js';
 
 /** The fault kinds this build can inject; the rest of the schema's kinds are refused at build. */
@@ -127,15 +128,9 @@ export class FaultInjector implements EventSink {
   }
 }
 
-/** A fault this build cannot inject as written: the field to blame and why. */
-export interface FaultProblem {
-  path: (string | number)[];
-  message: string;
-}
-
 /** Why each of a scenario's faults cannot be injected by this build (empty when every one can). */
-export function faultProblems(s: Scenario): FaultProblem[] {
-  const out: FaultProblem[] = [];
+export function faultProblems(s: Scenario): FieldProblem[] {
+  const out: FieldProblem[] = [];
   s.faults.forEach((f, i) => {
     const why = faultProblem(s, f);
     if (why !== null) out.push({ path: ['faults', i, why.field], message: why.message });

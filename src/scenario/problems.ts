@@ -15,6 +15,12 @@ export interface Problem {
 
 export type PathSegment = string | number;
 
+/** A problem of a field found after parsing (no position yet): the loader locates it in the text. */
+export interface FieldProblem {
+  path: PathSegment[];
+  message: string;
+}
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Renders ['clients', 1, 'rate_limit', 'rate'] as "clients[1].rate_limit.rate". */
