@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { scenarioFromInput } from '../../src/ipbench/sweep.js';
 import { ipbenchScenario } from '../../src/ipbench/systems.js';
 import { defaultScenario } from '../../src/scenario/default_scenario.js';
+import { loadScenarioText } from '../../src/scenario/load.js';
+import { guestsEchoScenarioText } from '../../src/scenario/reference_scenarios.js';
 import { runScenario } from '../../src/scenario/run.js';
 
 /**
@@ -35,6 +37,23 @@ function ipbench(system: 'echo-server' | 'sddf-5pd' | 'linux', mbps: number) {
   return { trace_hash: doc.trace_hash, events: doc.events, cpu: doc.cores[0]!.cpu_util };
 }
 
+/** An echo guest, one that scribbles over its virtqueues from 20 ms, and one pinging the wire. */
+const GUEST_FAULTS_TEXT = `name: guest-faults
+seed: 3
+duration: 30ms
+warmup: 10ms
+board: { cores: 2 }
+clients:
+  - { name: g0, kind: vm, app: echo, core: 1 }
+  - { name: bad, kind: vm, app: echo, core: 1 }
+  - { name: p0, kind: vm, app: ping, ping: { interval: 200us } }
+load:
+  - { to: g0, rate: 300Mbps }
+  - { to: bad, rate: 300Mbps }
+faults:
+  - { at: 20ms, kind: malformed-chain, target: bad }
+`;
+
 const cases: [string, () => unknown][] = [
   ['R1 echo-server 957 Mb/s', () => ipbench('echo-server', 957)],
   ['sddf-5pd 300 Mb/s', () => ipbench('sddf-5pd', 300)],
@@ -47,6 +66,30 @@ const cases: [string, () => unknown][] = [
       s.warmup = 20e6;
       const doc = runScenario(s);
       return { trace_hash: doc.trace_hash, events: doc.events, cpu: doc.cores[0]!.cpu_util };
+    },
+  ],
+  [
+    'R2 (8 guests, 957 Mb/s)',
+    () => {
+      const r = loadScenarioText(guestsEchoScenarioText(8, 957, 0.03), 'r2.yaml');
+      if (!r.ok) throw new Error('R2 does not load');
+      const doc = runScenario(r.scenario);
+      return { trace_hash: doc.trace_hash, events: doc.events, cpu: doc.cores[0]!.cpu_util };
+    },
+  ],
+  [
+    'guests misbehaving and pinging',
+    () => {
+      const r = loadScenarioText(GUEST_FAULTS_TEXT, 'guests.yaml');
+      if (!r.ok) throw new Error('the guest scenario does not load');
+      const doc = runScenario(r.scenario);
+      const bad = doc.clients[1]!;
+      return {
+        trace_hash: doc.trace_hash,
+        events: doc.events,
+        needs_reset: bad.virtio!.needs_reset,
+        ping: doc.clients[2]!.ping,
+      };
     },
   ],
 ];
