@@ -1,3 +1,4 @@
+// @ts-check
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -31,16 +32,20 @@ const doubles = new Float64Array(FP_WORDS);
 const bytes = new Uint8Array(COPY_SPAN);
 let sink = 0;
 
-/** Runs the workload once and returns its wall time in milliseconds. */
-export function cpuProbe(): number {
+/**
+ * Runs the workload once and returns its wall time in milliseconds.
+ * @returns {number}
+ */
+export function cpuProbe() {
   const d = doubles;
   const b = bytes;
   const t0 = performance.now();
   let s = sink;
   for (let r = 0; r < FP_ROUNDS; r++) {
     for (let i = 0; i < FP_WORDS; i++) {
-      d[i] = d[i]! * 0.5 + i;
-      s += d[i]!;
+      const v = /** @type {number} */ (d[i]) * 0.5 + i;
+      d[i] = v;
+      s += v;
     }
   }
   let o = 0;
@@ -49,24 +54,26 @@ export function cpuProbe(): number {
     b.set(b.subarray(o, o + FRAME), o + half);
     o = (o + 2048) & (half - 1);
   }
-  sink = s + b[o]!;
+  sink = s + /** @type {number} */ (b[o]);
   return performance.now() - t0;
 }
 
 /** Probe readings of one run, and the wall time they took (to take out of the run's figure). */
 export class ProbeLog {
-  readonly readings: number[] = [];
+  /** @type {number[]} */
+  readings = [];
   spentMs = 0;
 
   /** Takes one reading (the progress callback of a run calls this). */
-  take(): void {
+  take() {
     const t0 = performance.now();
     this.readings.push(cpuProbe());
     this.spentMs += performance.now() - t0;
   }
 
-  median(): number {
+  /** @returns {number} */
+  median() {
     const s = [...this.readings].sort((a, b) => a - b);
-    return s.length === 0 ? Number.NaN : s[s.length >>> 1]!;
+    return s.length === 0 ? Number.NaN : /** @type {number} */ (s[s.length >>> 1]);
   }
 }
