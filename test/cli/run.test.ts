@@ -126,6 +126,18 @@ describe('sddfsim run', () => {
     expect(tty.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toBe(noColor.stdout);
   });
 
+  it('shows progress with its speed against real time on a terminal only, and never in the results', async () => {
+    const tty = await cli(['run', ECHO1_JSON, '--json'], { tty: true, env: {} });
+    expect(tty.stderr).toMatch(/\r.*\d+ ms, \d+\.\d\dx real time/);
+    const piped = await cli(['run', ECHO1_JSON, '--json'], { tty: false });
+    expect(piped.stderr).not.toContain('real time');
+    expect(
+      (await cli(['run', ECHO1_JSON, '--json'], { tty: true, env: { CI: 'true' } })).stderr,
+    ).not.toContain('real time');
+    // The wall clock stays out of the result document: the same with and without the progress line.
+    expect(tty.stdout).toBe(piped.stdout);
+  });
+
   it('prints help for every command and exits 0', async () => {
     for (const cmd of ['run', 'validate', 'schema', 'sweep', 'merge', 'replay', 'system', 'ipbench']) {
       const r = await cli([cmd, '--help']);
