@@ -6,6 +6,7 @@ import { guestsEchoScenarioText } from '../src/scenario/reference_scenarios.js';
 import { buildSimulation } from '../src/scenario/build.js';
 import { runSimulation } from '../src/scenario/run.js';
 import { ProbeLog } from './cpu_probe.js';
+import { chooseBuild } from '../bin/fresh_build.js';
 import type { BenchModule, BenchResult } from './types.js';
 
 /**
@@ -132,9 +133,18 @@ export const r2Bench: BenchModule = {
     const runs = [0, 1, 2, 3, 4].map(() => run(8, 957, warmS));
     const byWall = [...runs].sort((a, b) => a.wall - b.wall);
     const r = byWall[2]!;
+    // Read now: the steady-state runs below (64 guests among them) keep more memory in the pool.
+    const peakRss = process.resourceUsage().maxRSS / 1024;
     const spread = `${(r.simS / byWall[4]!.wall).toFixed(2)}-${(r.simS / byWall[0]!.wall).toFixed(2)}`;
     // End to end: a user's `sddfsim run` in a fresh process, five times (the median is the figure).
     const e2eS = opts.quick ? 0.5 : 5;
+    // bin/sddfsim.js runs the TypeScript through tsx when src/ changed after the last build: slower
+    // to start and with more page faults (40k against 26k in session 8), so such figures say so.
+    const build = chooseBuild(fileURLToPath(new URL('../', import.meta.url)), process.env);
+    const stale =
+      build.use === 'src'
+        ? ` NOT the build: ${build.why}, so sddfsim ran from src/ through tsx (npm run build);`
+        : '';
     const e2eRuns = [0, 1, 2, 3, 4].map(() => endToEnd(e2eS));
     const e2e = [...e2eRuns].sort((a, b) => a.wall - b.wall);
     const e = e2e[2]!;
@@ -207,7 +217,7 @@ export const r2Bench: BenchModule = {
         name: 'r2.8-guests.957Mbps.end-to-end',
         value: e.simS / e.wall,
         unit: 'sim-s/wall-s',
-        detail: `\`sddfsim run examples/r2-eight-guests.yaml --duration ${e2eS}s\` in a fresh process, median of 5 (${e2eSpread}x): ${e.simS.toFixed(2)} simulated s in ${e.wall.toFixed(2)} s, start-up included; each run with its host probe, read as the process exits (bench/exit_probe.js): ${e2ePerRun}`,
+        detail: `\`sddfsim run examples/r2-eight-guests.yaml --duration ${e2eS}s\` in a fresh process,${stale} median of 5 (${e2eSpread}x): ${e.simS.toFixed(2)} simulated s in ${e.wall.toFixed(2)} s, start-up included; each run with its host probe, read as the process exits (bench/exit_probe.js): ${e2ePerRun}`,
       },
       {
         name: 'r2.8-guests.957Mbps.end-to-end.quiet-host',
@@ -220,7 +230,7 @@ export const r2Bench: BenchModule = {
       },
       {
         name: 'r2.peak_rss',
-        value: process.resourceUsage().maxRSS / 1024,
+        value: peakRss,
         unit: 'MiB',
         detail:
           'peak resident set of the bench process after seven in-process R2 runs (cold, warm-up, five timed)',
