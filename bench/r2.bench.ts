@@ -43,7 +43,7 @@ function endToEnd(durationS: number): { wall: number; simS: number; probe: numbe
 }
 
 /**
- * One in-process run; a probe reading (bench/cpu_probe.ts) at each of its ten progress points, whose
+ * One in-process run; a probe reading (bench/cpu_probe.js) at each of its ten progress points, whose
  * time is taken out of the wall time.
  */
 function run(n: number, totalMbps: number, durationS: number) {
@@ -129,7 +129,7 @@ export const r2Bench: BenchModule = {
     const warmS = opts.quick ? 0.1 : 2;
     const cold = run(8, 957, coldS);
     const warmUp = run(8, 957, opts.quick ? 0.05 : 0.5);
-    // Five timed runs: a run is fast or slow as a whole, by the vCPU it lands on (cpu_probe.ts), and
+    // Five timed runs: a run is fast or slow as a whole, by the vCPU it lands on (cpu_probe.js), and
     // the median of five stands for the usual case where three could be two slow runs of three.
     const runs = [0, 1, 2, 3, 4].map(() => run(8, 957, warmS));
     const byWall = [...runs].sort((a, b) => a.wall - b.wall);
@@ -200,7 +200,7 @@ export const r2Bench: BenchModule = {
         detail:
           q === undefined
             ? `no warm run had a host probe within ${QUIET_PROBE}x of the best reading: the host was slow throughout`
-            : `median of the ${quiet.length} warm run(s) of 5 whose host probe read within ${QUIET_PROBE}x of its best, i.e. on a vCPU not slowed by a neighbour (bench/cpu_probe.ts)`,
+            : `median of the ${quiet.length} warm run(s) of 5 whose host probe read within ${QUIET_PROBE}x of its best: runs no neighbour slowed by much (bench/cpu_probe.js; the probe moves about half as far as R2)`,
       },
       {
         name: 'r2.host_slowdown',
