@@ -115,6 +115,11 @@ function steady(n: number, totalMbps: number, durationS: number, fromS: number) 
  * guests per core). Reports simulated seconds per wall-clock second and peak memory, and the
  * wall time per simulated frame at 1, 8 and 64 guests for the same total load (should be flat).
  */
+/** How a quiet-host figure was taken from n runs sorted fastest first. */
+function medianOf(n: number): string {
+  return n % 2 === 0 ? 'median (the slower of the middle two)' : 'median';
+}
+
 export const r2Bench: BenchModule = {
   name: 'r2',
   run(opts): BenchResult[] {
@@ -203,7 +208,7 @@ export const r2Bench: BenchModule = {
         detail:
           q === undefined
             ? `no warm run had a host probe within ${QUIET_PROBE}x of the best reading: the host was slow throughout`
-            : `median (of an even number, the slower middle run) of the ${quiet.length} warm run(s) of 5 whose host probe read within ${QUIET_PROBE}x of its best: runs no neighbour slowed by much (bench/cpu_probe.js; the probe moves about half as far as R2)`,
+            : `${medianOf(quiet.length)} of the ${quiet.length} warm run(s) of 5 whose host probe read within ${QUIET_PROBE}x of its best: runs no neighbour slowed by much (bench/cpu_probe.js; the probe moves about half as far as R2)`,
       },
       {
         name: 'r2.host_slowdown',
@@ -230,7 +235,7 @@ export const r2Bench: BenchModule = {
         detail:
           eq === undefined
             ? `no end-to-end run had a host probe within ${QUIET_PROBE}x of the best of them`
-            : `median (of an even number, the slower middle run) of the ${e2eQuiet.length} end-to-end run(s) of 5 whose host probe read within ${QUIET_PROBE}x of the best of them (${e2eBest.toFixed(2)} ms)`,
+            : `${medianOf(e2eQuiet.length)} of the ${e2eQuiet.length} end-to-end run(s) of 5 whose host probe read within ${QUIET_PROBE}x of the best of them (${e2eBest.toFixed(2)} ms)`,
       },
       {
         name: 'r2.peak_rss',
