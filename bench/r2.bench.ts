@@ -110,16 +110,16 @@ function steady(n: number, totalMbps: number, durationS: number, fromS: number) 
   };
 }
 
-/**
- * Reference scenario R2: eight guests sharing 957 Mb/s of echo load (a four-core board, two
- * guests per core). Reports simulated seconds per wall-clock second and peak memory, and the
- * wall time per simulated frame at 1, 8 and 64 guests for the same total load (should be flat).
- */
 /** How a quiet-host figure was taken from n runs sorted fastest first. */
 function medianOf(n: number): string {
   return n % 2 === 0 ? 'median (the slower of the middle two)' : 'median';
 }
 
+/**
+ * Reference scenario R2: eight guests sharing 957 Mb/s of echo load (a four-core board, two
+ * guests per core). Reports simulated seconds per wall-clock second and peak memory, and the
+ * wall time per simulated frame at 1, 8 and 64 guests for the same total load (should be flat).
+ */
 export const r2Bench: BenchModule = {
   name: 'r2',
   run(opts): BenchResult[] {
@@ -181,9 +181,8 @@ export const r2Bench: BenchModule = {
       .map((x) => `${(x.simS / x.wall).toFixed(2)}x (probe ${slowdown(x).toFixed(2)})`)
       .join(', ');
     const quiet = runs.filter((x) => slowdown(x) <= QUIET_PROBE).sort((a, b) => a.wall - b.wall);
-    // Sorted fastest first: with an even count this takes the slower of the two middle runs (session
-    // 8's and the first of session 9's took the faster one, which flattered two runs of which one
-    // was slowed but read just inside the rule).
+    // Sorted fastest first, so an even count takes the slower of the middle two: the faster one (the
+    // rule up to session 9) flattered a pair of which one run was slowed but read just inside 1.2x.
     const q = quiet[quiet.length >>> 1];
     // A probe at a fresh process's exit reads lower than one between the slices of a run (about 1.4
     // against 1.5-1.6 ms on a quiet host in session 8: the run's code and data have not just pushed
